@@ -1,0 +1,314 @@
+#include "sys.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+namespace ptyplex {
+
+namespace {
+
+Napi::Value Result(Napi::Env env, long r) {
+  return Napi::Number::New(env, static_cast<double>(r));
+}
+
+long Check(long r) { return r >= 0 ? r : -errno; }
+
+// Argument checks are programming errors, so they throw a TypeError; OS
+// failures are returned as -errno.
+bool IsInt(const Napi::CallbackInfo& info, size_t i) {
+  if (i < info.Length() && info[i].IsNumber()) return true;
+  Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number")
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
+int Int(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+// Resolves (buffer, offset, length) into a byte range inside the view, or
+// throws a RangeError.
+bool Range(const Napi::CallbackInfo& info, size_t i, uint8_t** base, size_t* len) {
+  if (i >= info.Length() || !info[i].IsTypedArray() || !IsInt(info, i + 1) ||
+      !IsInt(info, i + 2)) {
+    if (!info.Env().IsExceptionPending()) {
+      Napi::TypeError::New(info.Env(), "expected (Uint8Array, offset, length)")
+          .ThrowAsJavaScriptException();
+    }
+    return false;
+  }
+  auto view = info[i].As<Napi::Uint8Array>();
+  int64_t off = info[i + 1].As<Napi::Number>().Int64Value();
+  int64_t n = info[i + 2].As<Napi::Number>().Int64Value();
+  int64_t size = static_cast<int64_t>(view.ByteLength());
+  if (off < 0 || n < 0 || off > size || n > size - off) {
+    Napi::RangeError::New(info.Env(), "offset/length outside the buffer")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *base = view.Data() + off;
+  *len = static_cast<size_t>(n);
+  return true;
+}
+
+// read(fd, buf, off, len) -> bytes | -errno. One read(2): on a PTY master a
+// short read does not mean drained, so the caller loops until EAGAIN.
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!IsInt(info, 0) || !Range(info, 1, &p, &n)) return info.Env().Undefined();
+  ssize_t r;
+  do {
+    r = read(Int(info, 0), p, n);
+  } while (r < 0 && errno == EINTR);
+  return Result(info.Env(), Check(r));
+}
+
+// write(fd, buf, off, len) -> bytes | -errno.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!IsInt(info, 0) || !Range(info, 1, &p, &n)) return info.Env().Undefined();
+  ssize_t r;
+  do {
+    r = write(Int(info, 0), p, n);
+  } while (r < 0 && errno == EINTR);
+  return Result(info.Env(), Check(r));
+}
+
+// close(fd) -> 0 | -errno. EINTR is not retried: on Linux the fd is gone
+// whatever close reports, and a retry could close a reused number.
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  return Result(info.Env(), Check(close(Int(info, 0))));
+}
+
+int SetFlag(int fd, int get, int set, int flag, bool on) {
+  int flags = fcntl(fd, get);
+  if (flags < 0) return -errno;
+  int next = on ? (flags | flag) : (flags & ~flag);
+  if (next != flags && fcntl(fd, set, next) < 0) return -errno;
+  return 0;
+}
+
+// setNonBlocking(fd, on) -> 0 | -errno.
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  bool on = info.Length() < 2 || info[1].ToBoolean().Value();
+  return Result(info.Env(), SetFlag(Int(info, 0), F_GETFL, F_SETFL, O_NONBLOCK, on));
+}
+
+// setCloseOnExec(fd) -> 0 | -errno. forkpty(3) leaves the master inheritable;
+// without this every later child would hold every earlier console open.
+Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  return Result(info.Env(), SetFlag(Int(info, 0), F_GETFD, F_SETFD, FD_CLOEXEC, true));
+}
+
+// isatty(fd) -> 1 | 0 | -errno (EBADF is an error, ENOTTY is 0).
+Napi::Value IsATty(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  if (isatty(Int(info, 0))) return Result(info.Env(), 1);
+  return Result(info.Env(), errno == EBADF ? -EBADF : 0);
+}
+
+// getWinSize(fd) -> rows * 65536 + cols | -errno.
+Napi::Value GetWinSize(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  struct winsize ws = {};
+  if (ioctl(Int(info, 0), TIOCGWINSZ, &ws) < 0) return Result(info.Env(), -errno);
+  return Result(info.Env(), static_cast<long>(ws.ws_row) * 65536 + ws.ws_col);
+}
+
+// setWinSize(fd, cols, rows) -> 0 | -errno. On a master this also sends
+// SIGWINCH to the slave's foreground process group.
+Napi::Value SetWinSize(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0) || !IsInt(info, 1) || !IsInt(info, 2)) return info.Env().Undefined();
+  int cols = Int(info, 1), rows = Int(info, 2);
+  if (cols < 0 || rows < 0 || cols > USHRT_MAX || rows > USHRT_MAX) {
+    return Result(info.Env(), -EINVAL);
+  }
+  struct winsize ws = {};
+  ws.ws_col = static_cast<unsigned short>(cols);
+  ws.ws_row = static_cast<unsigned short>(rows);
+  return Result(info.Env(), Check(ioctl(Int(info, 0), TIOCSWINSZ, &ws)));
+}
+
+// openpt() -> master fd | -errno: a new PTY pair whose slave nobody has
+// opened yet (what a container runtime holds before its process starts).
+Napi::Value OpenPt(const Napi::CallbackInfo& info) {
+  int fd = posix_openpt(O_RDWR | O_NOCTTY);
+  if (fd < 0) return Result(info.Env(), -errno);
+  if (grantpt(fd) < 0 || unlockpt(fd) < 0 ||
+      SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true) < 0) {
+    int e = errno;
+    close(fd);
+    return Result(info.Env(), -e);
+  }
+  return Result(info.Env(), fd);
+}
+
+// ptsName(fd) -> "/dev/pts/N" | -errno.
+Napi::Value PtsName(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+#if defined(__linux__)
+  char name[128];
+  int r = ptsname_r(Int(info, 0), name, sizeof(name));
+  if (r != 0) return Result(info.Env(), -r);
+  return Napi::String::New(info.Env(), name);
+#else
+  const char* name = ptsname(Int(info, 0));  // main thread only
+  if (name == nullptr) return Result(info.Env(), -errno);
+  return Napi::String::New(info.Env(), name);
+#endif
+}
+
+// socketPair(out: Int32Array[2]) -> 0 | -errno: a connected AF_UNIX stream
+// pair, close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "socketPair(Int32Array[2])").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto out = info[0].As<Napi::Int32Array>();
+  if (out.ElementLength() < 2) {
+    Napi::RangeError::New(info.Env(), "need room for two fds").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return Result(info.Env(), -errno);
+  for (int fd : sv) SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true);
+  out[0] = sv[0];
+  out[1] = sv[1];
+  return Result(info.Env(), 0);
+}
+
+// sendFds(sock, buf, off, len, fds: Int32Array) -> bytes | -errno: one
+// sendmsg carrying the payload and the fds as SCM_RIGHTS.
+Napi::Value SendFds(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!IsInt(info, 0) || !Range(info, 1, &p, &n)) return info.Env().Undefined();
+  if (info.Length() < 5 || !info[4].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "fds must be an Int32Array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto fds = info[4].As<Napi::Int32Array>();
+  size_t count = fds.ElementLength();
+  if (count > 16) return Result(info.Env(), -EINVAL);
+  // A zero-length stream message carries no ancillary data, so send a byte.
+  uint8_t filler = 0;
+  struct iovec iov = {n > 0 ? p : &filler, n > 0 ? n : 1};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(16 * sizeof(int))];
+  if (count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
+    memset(control, 0, sizeof(control));
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(count * sizeof(int));
+    memcpy(CMSG_DATA(c), fds.Data(), count * sizeof(int));
+  }
+  ssize_t r;
+  do {
+    r = sendmsg(Int(info, 0), &msg, 0);
+  } while (r < 0 && errno == EINTR);
+  return Result(info.Env(), Check(r));
+}
+
+// recvFds(sock, buf, off, len, out: Int32Array) -> bytes | -errno. out[0] is
+// the number of fds received (stored from out[2] on, close-on-exec), out[1]
+// the message flags (MSG_TRUNC, MSG_CTRUNC as 1, 2). Fds that do not fit in
+// `out` are closed here, so a peer can never leak descriptors into us.
+Napi::Value RecvFds(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!IsInt(info, 0) || !Range(info, 1, &p, &n)) return info.Env().Undefined();
+  if (info.Length() < 5 || !info[4].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "out must be an Int32Array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto out = info[4].As<Napi::Int32Array>();
+  if (out.ElementLength() < 2) {
+    Napi::RangeError::New(info.Env(), "out needs at least 2 slots").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  size_t room = out.ElementLength() - 2;
+  struct iovec iov = {p, n};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(64 * sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  int flags = 0;
+#if defined(MSG_CMSG_CLOEXEC)
+  flags |= MSG_CMSG_CLOEXEC;
+#endif
+  ssize_t r;
+  do {
+    r = recvmsg(Int(info, 0), &msg, flags);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return Result(info.Env(), -errno);
+  size_t got = 0;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
+    for (size_t i = 0; i < k; i++) {
+      int fd;
+      memcpy(&fd, fds + i, sizeof(int));
+      if (got < room) {
+        SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true);
+        out[2 + got++] = fd;
+      } else {
+        close(fd);
+      }
+    }
+  }
+  out[0] = static_cast<int32_t>(got);
+  out[1] = ((msg.msg_flags & MSG_TRUNC) ? 1 : 0) | ((msg.msg_flags & MSG_CTRUNC) ? 2 : 0);
+  return Result(info.Env(), r);
+}
+
+// isCharDevice(fd) -> 1 | 0 | -errno.
+Napi::Value IsCharDevice(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  struct stat st;
+  if (fstat(Int(info, 0), &st) < 0) return Result(info.Env(), -errno);
+  return Result(info.Env(), S_ISCHR(st.st_mode) ? 1 : 0);
+}
+
+}  // namespace
+
+void DefineSys(Napi::Env env, Napi::Object exports) {
+  exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("write", Napi::Function::New(env, Write, "write"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+  exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
+  exports.Set("isatty", Napi::Function::New(env, IsATty, "isatty"));
+  exports.Set("isCharDevice", Napi::Function::New(env, IsCharDevice, "isCharDevice"));
+  exports.Set("getWinSize", Napi::Function::New(env, GetWinSize, "getWinSize"));
+  exports.Set("setWinSize", Napi::Function::New(env, SetWinSize, "setWinSize"));
+  exports.Set("openPt", Napi::Function::New(env, OpenPt, "openPt"));
+  exports.Set("ptsName", Napi::Function::New(env, PtsName, "ptsName"));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
+  exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
+}
+
+}  // namespace ptyplex

@@ -1,0 +1,114 @@
+// Starts a child in a new PTY with node-pty's fork, then hands the master to
+// our poller: exactly one reader of the fd. The exit is reported only after
+// every byte the child wrote has been read: drain, then shut down.
+import { native } from '../native.js';
+import { check } from '../sys-error.js';
+import { ConsolePoller } from './console-poller.js';
+import { nodePtyNative } from './node-pty-native.js';
+import type { PollConsole } from './poll-console.js';
+
+export interface SpawnOptions {
+  cols?: number;
+  rows?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** TERM for the child (default: env.TERM, else xterm-256color). */
+  name?: string;
+  /** The poller to register with (default: a shared one). */
+  poller?: ConsolePoller;
+  /**
+   * After the child exits, how long a reader may sit drained (EAGAIN, no
+   * hang-up) before the console is shut down anyway: a background grandchild
+   * can hold the slave open forever. Default 1000 ms.
+   */
+  drainTimeout?: number;
+}
+
+export interface ExitStatus {
+  /** The exit code, or null when a signal ended the child. */
+  exitCode: number | null;
+  /** The signal number that ended the child, or null. */
+  signal: number | null;
+}
+
+export interface SpawnedConsole {
+  readonly console: PollConsole;
+  readonly pid: number;
+  /** The slave's path, e.g. /dev/pts/3. */
+  readonly pty: string;
+  /** Settles after the child exited and its last byte was read. */
+  readonly exited: Promise<ExitStatus>;
+  resize(cols: number, rows: number): void;
+  /** Signals the child (default SIGHUP, as a terminal closing would). */
+  kill(signal?: NodeJS.Signals | number): void;
+}
+
+let shared: ConsolePoller | undefined;
+
+/** The ConsolePoller spawn uses when given none. */
+export function defaultConsolePoller(): ConsolePoller {
+  if (shared === undefined || shared.poller.isClosed) shared = new ConsolePoller();
+  return shared;
+}
+
+export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): SpawnedConsole {
+  const { binding, helperPath } = nodePtyNative();
+  const env = { ...(options.env ?? process.env) };
+  env.TERM = options.name ?? env.TERM ?? 'xterm-256color';
+  const envList = Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+  const cwd = options.cwd ?? process.cwd();
+  const poller = options.poller ?? defaultConsolePoller();
+
+  let onExit: (code: number, signal: number) => void = () => undefined;
+  const term = binding.fork(
+    file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
+    -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
+  );
+  // forkpty leaves the master inheritable: without this every later child
+  // would hold this console open and it would never hang up.
+  check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);
+  const console = poller.add(term.fd);
+
+  const exited = new Promise<ExitStatus>((resolve) => {
+    onExit = (code, signal) => {
+      const status = signal > 0 ? { exitCode: null, signal } : { exitCode: code, signal: null };
+      whenDrained(console, options.drainTimeout ?? 1000).then(() => {
+        console.close();
+        resolve(status);
+      });
+    };
+  });
+
+  return {
+    console,
+    pid: term.pid,
+    pty: term.pty,
+    exited,
+    resize: (cols, rows) => console.resize(cols, rows),
+    kill: (signal = 'SIGHUP') => process.kill(term.pid, signal),
+  };
+}
+
+// Resolves once the reader has met the hang-up (EIO: every byte the child
+// wrote has been read; the kernel flushes its queue before reporting EIO),
+// or has sat drained for `timeout` ms with the slave still held open.
+function whenDrained(console: PollConsole, timeout: number): Promise<void> {
+  if (console.isHungUp || console.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = console.onHangup(done);
+    let lastMark = console.readMark;
+    const timer = setInterval(() => {
+      const mark = console.readMark;
+      if (mark === lastMark && console.isDrained) done();
+      lastMark = mark;
+    }, timeout);
+    timer.unref();
+    function done(): void {
+      clearInterval(timer);
+      off();
+      resolve();
+    }
+  });
+}

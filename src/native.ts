@@ -1,0 +1,42 @@
+// The addon built from native/: its exact shape, typed once here so nothing
+// above this file touches an untyped value. Every function returns a result
+// or -errno (see native/sys.cc); only argument mistakes throw.
+import { createRequire } from 'node:module';
+
+export interface NativePollerHandle {
+  add(fd: number, token: number, interest: number): number;
+  modify(fd: number, token: number, interest: number): number;
+  remove(fd: number): number;
+  ref(): void;
+  unref(): void;
+  close(): void;
+  fd(): number;
+}
+
+export interface NativePollerClass {
+  new (onBatch: (count: number) => void, tokens: Uint32Array, events: Uint32Array): NativePollerHandle;
+}
+
+export interface NativeAddon {
+  NativePoller: NativePollerClass;
+  read(fd: number, buf: Uint8Array, off: number, len: number): number;
+  write(fd: number, buf: Uint8Array, off: number, len: number): number;
+  close(fd: number): number;
+  setNonBlocking(fd: number, on: boolean): number;
+  setCloseOnExec(fd: number): number;
+  isatty(fd: number): number;
+  isCharDevice(fd: number): number;
+  /** rows * 65536 + cols, or -errno. */
+  getWinSize(fd: number): number;
+  setWinSize(fd: number, cols: number, rows: number): number;
+  openPt(): number;
+  ptsName(fd: number): string | number;
+  socketPair(out: Int32Array): number;
+  sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
+  /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
+  recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;
+}
+
+// src/native.ts and dist/native.js both sit one level below the package root.
+const require = createRequire(import.meta.url);
+export const native: NativeAddon = require('../build/Release/ptyplex.node') as NativeAddon;
