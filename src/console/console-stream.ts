@@ -6,21 +6,23 @@
 import { Readable, Writable } from 'node:stream';
 import { WOULD_BLOCK, type PollConsole } from './poll-console.js';
 
-/** Bytes read per slab; chunks are views into it, so reads allocate rarely. */
-const SLAB = 64 * 1024;
-/** Below this much room a slab is retired and a fresh one started. */
-const MIN_READ = 16 * 1024;
+/** The reusable read buffer's size: the largest chunk pushed. */
+const SCRATCH = 64 * 1024;
+/** Stop gathering when less room than one PTY read (4 KiB) is left. */
+const MIN_READ = 4096;
 
 export class ConsoleReadable extends Readable {
-  private slab = Buffer.allocUnsafeSlow(SLAB);
-  private used = 0;
+  // One scratch buffer, reused: each chunk pushed is a right-sized copy.
+  // Reading straight into fresh buffers handed to the consumer costs a page
+  // fault per 4 KiB of new memory, more than the copy.
+  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH);
   private waiting = false;
 
   constructor(
     private readonly console: PollConsole,
     options: { highWaterMark?: number } = {},
   ) {
-    super({ highWaterMark: options.highWaterMark ?? SLAB });
+    super({ highWaterMark: options.highWaterMark ?? SCRATCH });
   }
 
   override _read(): void {
@@ -28,22 +30,29 @@ export class ConsoleReadable extends Readable {
   }
 
   // Reads until the kernel has nothing (then waits for the next signal), the
-  // console is shut down (end of stream), or the consumer is full.
+  // console is shut down (end of stream), or the consumer is full. Reads are
+  // gathered into one chunk: a PTY hands out at most 4 KiB a read, and one
+  // push per read would cost more than the reads themselves.
   private pump(): void {
     if (this.waiting || this.destroyed) return;
     for (;;) {
-      if (SLAB - this.used < MIN_READ) {
-        this.slab = Buffer.allocUnsafeSlow(SLAB);
-        this.used = 0;
-      }
-      let n: number;
+      let used = 0;
+      let r: number;
       try {
-        n = this.console.tryRead(this.slab, this.used, SLAB - this.used);
+        do {
+          r = this.console.tryRead(this.scratch, used, SCRATCH - used);
+          if (r > 0) used += r;
+        } while (r > 0 && SCRATCH - used >= MIN_READ);
       } catch (err) {
         this.destroy(err as Error);
         return;
       }
-      if (n === WOULD_BLOCK) {
+      const more = used > 0 ? this.push(Buffer.from(this.scratch.subarray(0, used))) : true;
+      if (r === 0) {
+        this.push(null);
+        return;
+      }
+      if (r === WOULD_BLOCK) {
         this.waiting = true;
         void this.console.waitReadable().then(() => {
           this.waiting = false;
@@ -51,13 +60,7 @@ export class ConsoleReadable extends Readable {
         });
         return;
       }
-      if (n === 0) {
-        this.push(null);
-        return;
-      }
-      const chunk = this.slab.subarray(this.used, this.used + n);
-      this.used += n;
-      if (!this.push(chunk)) return;
+      if (!more) return;
     }
   }
 }

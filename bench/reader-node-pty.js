@@ -1,0 +1,42 @@
+// The same runs as reader-ours.js, with node-pty alone (its onData, Buffers,
+// no decoding): the baseline a user would otherwise reach for.
+import { createRequire } from 'node:module';
+
+const pty = createRequire(import.meta.url)('node-pty');
+const [mode, nArg, arg] = process.argv.slice(2);
+const n = Number(nArg);
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+if (mode === 'throughput') {
+  const t0 = performance.now();
+  const cpu0 = cpuNow();
+  let bytes = 0;
+  const runs = Array.from({ length: n }, () => new Promise((resolve) => {
+    const p = pty.spawn('cat', [arg], { encoding: null, cols: 80, rows: 24 });
+    p.onData((d) => { bytes += d.length; });
+    p.onExit(resolve);
+  }));
+  await Promise.all(runs);
+  console.log(JSON.stringify({ bytes, wall: (performance.now() - t0) / 1000, cpu: cpuNow() - cpu0 }));
+} else {
+  const seconds = Number(arg);
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const script = mode === 'hungup' ? 'exec sleep 600 <&- >&- 2>&-' : 'exec sleep 600';
+  const exits = [];
+  const children = Array.from({ length: n }, () => {
+    const p = pty.spawn('/bin/sh', ['-c', script], { encoding: null });
+    p.onData(() => undefined);
+    exits.push(new Promise((r) => p.onExit(r)));
+    return p;
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  global.gc?.();
+  const rss1 = process.memoryUsage().rss;
+  const cpu0 = cpuNow();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = cpuNow() - cpu0;
+  for (const p of children) p.kill('SIGKILL');
+  await Promise.all(exits);
+  console.log(JSON.stringify({ cpu, rssPerConsole: (rss1 - rss0) / n }));
+}
