@@ -1,0 +1,79 @@
+// Which consoles a `run` starts: commands from the command line (named by
+// --names or after their program), consoles from a Procfile or ptyplex.yaml,
+// or, with neither, ./ptyplex.yaml or ./Procfile if present.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../session/config-error.js';
+import { parseYamlConfig } from '../session/config-yaml.js';
+import { NAME_PATTERN, type ConsoleSpec } from '../session/console-spec.js';
+import { parseProcfile } from '../session/procfile.js';
+import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
+
+export interface SpecArgs {
+  cmds: readonly string[];
+  file?: string | undefined;
+  names?: string | undefined;
+}
+
+export function loadSpecs(args: SpecArgs): ConsoleSpec[] {
+  const fromFile = args.file !== undefined ? readConfig(args.file) : [];
+  const fromArgs = specsFromCommands(args.cmds, args.names);
+  let specs = [...fromFile, ...fromArgs];
+  if (specs.length === 0) {
+    const found = ['ptyplex.yaml', 'ptyplex.yml', 'Procfile'].find((f) => fs.existsSync(f));
+    if (found === undefined) throw new UserError('nothing to run: give commands, or -f with a Procfile or ptyplex.yaml');
+    specs = readConfig(found);
+  }
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.name)) throw new UserError(`duplicate console name "${s.name}"`);
+    seen.add(s.name);
+  }
+  return specs;
+}
+
+function readConfig(file: string): ConsoleSpec[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${errorCode(err)}`, EX_NOINPUT);
+  }
+  try {
+    return /\.ya?ml$/i.test(file) ? parseYamlConfig(text, file) : parseProcfile(text, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UserError(err.message, EX_DATAERR);
+    throw err;
+  }
+}
+
+function specsFromCommands(cmds: readonly string[], names: string | undefined): ConsoleSpec[] {
+  cmds.forEach((cmd, i) => {
+    if (cmd.trim() === '') throw new UserError(`command ${i + 1} is empty`);
+  });
+  if (names === undefined) return dedupe(cmds.map((cmd) => ({ name: programName(cmd), cmd })));
+  const list = names.split(',').map((n) => n.trim());
+  if (list.length !== cmds.length) {
+    throw new UserError(`--names gives ${list.length} name${list.length === 1 ? '' : 's'} for ${cmds.length} command${cmds.length === 1 ? '' : 's'}`);
+  }
+  for (const n of list) {
+    if (!NAME_PATTERN.test(n)) throw new UserError(`--names: bad console name ${JSON.stringify(n)} (letters, digits, _ . -)`);
+  }
+  return cmds.map((cmd, i) => ({ name: list[i]!, cmd }));
+}
+
+// "FOO=1 ./bin/server --port 80" is named "server".
+function programName(cmd: string): string {
+  const word = cmd.trim().split(/\s+/).find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) ?? 'console';
+  const base = path.basename(word).replace(/[^A-Za-z0-9_.-]/g, '');
+  return NAME_PATTERN.test(base) ? base : 'console';
+}
+
+function dedupe(specs: ConsoleSpec[]): ConsoleSpec[] {
+  const count = new Map<string, number>();
+  return specs.map((s) => {
+    const n = (count.get(s.name) ?? 0) + 1;
+    count.set(s.name, n);
+    return n === 1 ? s : { ...s, name: `${s.name}-${n}` };
+  });
+}

@@ -1,0 +1,85 @@
+// ptyplex.yaml: a map of consoles, each a command string or an object with
+// cmd, cwd, env, cols, rows. Errors name the file and the line.
+//
+//   consoles:
+//     web: npm start
+//     db:
+//       cmd: postgres -D data
+//       env: { PGPORT: "5433" }
+import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
+import { ConfigError } from './config-error.js';
+import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+
+const KEYS = new Set(['cmd', 'cwd', 'env', 'cols', 'rows']);
+
+export function parseYamlConfig(text: string, file: string): ConsoleSpec[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (node: Node | null | undefined): number | undefined =>
+    node?.range ? lines.linePos(node.range[0]).line : undefined;
+  const fail = (node: Node | null | undefined, reason: string): never => {
+    throw new ConfigError(file, lineOf(node), reason);
+  };
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    throw new ConfigError(file, lines.linePos(first.pos[0]).line, first.message.split('\n')[0] ?? 'YAML syntax error');
+  }
+  const root = doc.contents;
+  if (!isMap(root)) return fail(root, 'expected a map with a "consoles" key');
+  const consoles = root.get('consoles', true);
+  if (!isMap(consoles)) return fail((consoles as Node | undefined) ?? root, '"consoles" must be a map of name to command');
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (key !== 'consoles') fail(pair.key as Node, `unknown top-level key "${key}"`);
+  }
+  const specs = consoles.items.map((pair) => parseConsole(pair as Pair<Node, Node>, fail));
+  if (specs.length === 0) fail(consoles, 'no consoles defined');
+  return specs;
+}
+
+function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined, r: string) => never): ConsoleSpec {
+  const name = isScalar(pair.key) ? String(pair.key.value) : '';
+  if (!NAME_PATTERN.test(name)) fail(pair.key, `bad console name ${JSON.stringify(name)} (letters, digits, _ . -)`);
+  const value = pair.value;
+  if (isScalar(value)) {
+    const cmd = text(value);
+    if (cmd === undefined) return fail(value, `console "${name}" has an empty command`);
+    return { name, cmd };
+  }
+  if (!isMap(value)) return fail(value ?? pair.key, `console "${name}" must be a command or a map with "cmd"`);
+  const spec: ConsoleSpec = { name, cmd: '' };
+  for (const item of value.items) {
+    const key = isScalar(item.key) ? String(item.key.value) : '';
+    const v = item.value as Node | null;
+    if (!KEYS.has(key)) fail(item.key as Node, `console "${name}": unknown key "${key}" (expected ${[...KEYS].join(', ')})`);
+    if (key === 'cmd' || key === 'cwd') {
+      const t = isScalar(v) ? text(v) : undefined;
+      if (t === undefined) return fail(v ?? (item.key as Node), `console "${name}": ${key} must be a non-empty string`);
+      spec[key] = t;
+    } else if (key === 'cols' || key === 'rows') {
+      const n = isScalar(v) ? v.value : undefined;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) fail(v ?? (item.key as Node), `console "${name}": ${key} must be a whole number from 1 to 65535`);
+      spec[key] = n as number;
+    } else {
+      if (!isMap(v)) return fail(v ?? (item.key as Node), `console "${name}": env must be a map`);
+      spec.env = {};
+      for (const e of v.items) {
+        const k = isScalar(e.key) ? String(e.key.value) : '';
+        const ev = e.value as Node | null;
+        if (!isScalar(ev) || ev.value === null || typeof ev.value === 'object') fail(ev ?? (e.key as Node), `console "${name}": env ${k} must be a scalar`);
+        spec.env[k] = String((ev as { value: unknown }).value);
+      }
+    }
+  }
+  if (spec.cmd === '') fail(value, `console "${name}" has no cmd`);
+  return spec;
+}
+
+// A scalar as the text the user typed: `cmd: true` is the command "true",
+// not a boolean. Empty and null are undefined.
+function text(node: Node): string | undefined {
+  const v = isScalar(node) ? node.value : undefined;
+  if (v === null || v === undefined || typeof v === 'object') return undefined;
+  const s = String(v);
+  return s.trim() === '' ? undefined : s;
+}

@@ -1,0 +1,14 @@
+// What one console of a session is: a name and a shell command line, with
+// its working directory, extra environment and fixed size if any.
+export interface ConsoleSpec {
+  name: string;
+  /** Run with `$SHELL -c` (else /bin/sh). */
+  cmd: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  cols?: number;
+  rows?: number;
+}
+
+/** Names a user can type after `attach` or in a Procfile. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
