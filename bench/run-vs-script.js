@@ -1,0 +1,44 @@
+// `ptyplex run --log-dir` with one console cat-ing 64 MiB, against util-linux
+// `script -q -c` writing the same output to a file: ratios of wall time and
+// of CPU (the process and its children, cat included), measured in the same
+// run, interleaved, medians of N. Goal: not slower than script.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeData } from './data.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const reps = process.argv.includes('--quick') ? 3 : 5;
+const bin = path.join(here, '..', 'bin', 'ptyplex.js');
+const data = makeData(64 << 20, 'run.txt');
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-bench-run-'));
+
+// /usr/bin/time reports wall and CPU of the command and all it waited for.
+function timed(argv) {
+  const file = path.join(out, 'time.txt');
+  execFileSync('/usr/bin/time', ['-o', file, '-f', '%e %U %S', ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [wall, user, sys] = fs.readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+  return { wall, cpu: user + sys };
+}
+
+const runs = { ours: [], script: [] };
+for (let i = 0; i < reps; i++) {
+  runs.ours.push(timed([process.execPath, bin, 'run', '--log-dir', out, `cat ${data.file}`]));
+  runs.script.push(timed(['script', '-q', '-c', `cat ${data.file}`, path.join(out, 'script.log')]));
+}
+const ourLog = fs.statSync(path.join(out, 'cat.log')).size;
+const scriptLog = fs.statSync(path.join(out, 'script.log')).size;
+fs.rmSync(out, { recursive: true, force: true });
+fs.rmSync(data.dir, { recursive: true, force: true });
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const m = (k, f) => median(runs[k].map((r) => r[f]));
+const wall = m('ours', 'wall') / m('script', 'wall');
+const cpu = m('ours', 'cpu') / m('script', 'cpu');
+console.log('figure                                                   ratio   goal     met');
+console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: wall time  ${wall.toFixed(2).padEnd(6)}  <= 1.0   ${wall <= 1 ? 'yes' : 'NO'}`);
+console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: CPU        ${cpu.toFixed(2).padEnd(6)}  <= 1.0   ${cpu <= 1 ? 'yes' : 'NO'}`);
+console.log(`(medians of ${reps}: ptyplex ${m('ours', 'wall').toFixed(2)} s wall, ${m('ours', 'cpu').toFixed(2)} s CPU;`
+  + ` script ${m('script', 'wall').toFixed(2)} s wall, ${m('script', 'cpu').toFixed(2)} s CPU; logs ${ourLog} and ${scriptLog} bytes)`);
