@@ -61,6 +61,14 @@ describe('ptyplex run', () => {
     expect(sha256(fs.readFileSync(path.join(dir, 'big.plain.log')))).toBe(sha256(stripAnsi(onlcr(data).toString())));
   });
 
+  it('a terminal that goes away does not stall the logs: every byte still reaches them', () => {
+    const dir = tmp();
+    const { file, data } = textFile(4 << 20, 'orphaned');
+    // head exits after one line: ptyplex's stdout is a closed pipe from then on.
+    execFileSync('/bin/sh', ['-c', `"${process.execPath}" "${BIN}" run --log-dir ${dir} "cat ${file}" | head -c 100 > /dev/null`], { timeout: 30_000 });
+    expect(sha256(fs.readFileSync(path.join(dir, 'cat.log')))).toBe(sha256(onlcr(data)));
+  });
+
   it('recordings are asciicast v2: `asciinema cat` gives back the raw log', async () => {
     const dir = tmp();
     const { file } = textFile(256 << 10, 'recorded');

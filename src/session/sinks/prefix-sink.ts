@@ -4,7 +4,7 @@
 // consoles never interleave inside a line. Bytes are never decoded: the
 // children's colours and UTF-8 pass through untouched.
 import type { Writable } from 'node:stream';
-import type { Sink } from './sink.js';
+import { onDrainOrClose, type Sink } from './sink.js';
 
 export interface PrefixOptions {
   /** Printed before every line, e.g. a coloured, padded "web | ". */
@@ -38,11 +38,12 @@ export class PrefixSink implements Sink {
     }
     this.partial = data;
     this.armIdleFlush();
-    return parts.length === 0 ? true : this.out.write(Buffer.concat(parts));
+    if (parts.length === 0 || this.out.destroyed) return true;
+    return this.out.write(Buffer.concat(parts));
   }
 
   onDrain(cb: () => void): void {
-    this.out.once('drain', cb);
+    onDrainOrClose(this.out, cb);
   }
 
   note(text: string): void {

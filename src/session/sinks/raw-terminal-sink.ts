@@ -1,7 +1,7 @@
 // A lone console's output straight onto the terminal: no labels, no line
 // buffering, so prompts and full-screen programs look as they would alone.
 import type { Writable } from 'node:stream';
-import type { Sink } from './sink.js';
+import { onDrainOrClose, type Sink } from './sink.js';
 
 export class RawTerminalSink implements Sink {
   readonly lossless = true;
@@ -11,11 +11,12 @@ export class RawTerminalSink implements Sink {
 
   write(chunk: Buffer): boolean {
     if (chunk.length > 0) this.atLineStart = chunk[chunk.length - 1] === 0x0a;
-    return this.out.write(chunk);
+    // A terminal that is gone takes nothing, and must not stall the logs.
+    return this.out.destroyed ? true : this.out.write(chunk);
   }
 
   onDrain(cb: () => void): void {
-    this.out.once('drain', cb);
+    onDrainOrClose(this.out, cb);
   }
 
   note(text: string): void {

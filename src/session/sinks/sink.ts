@@ -13,3 +13,22 @@ export interface Sink {
   /** Flushes and closes; resolves when everything is written. */
   end(): Promise<void>;
 }
+
+/**
+ * Calls cb when `out` drains, or when it closes: a terminal that went away
+ * (EIO after SIGHUP, EPIPE) never drains, and must not hold the console and
+ * its other sinks paused forever.
+ */
+export function onDrainOrClose(out: NodeJS.WritableStream & { destroyed?: boolean }, cb: () => void): void {
+  if (out.destroyed) {
+    cb();
+    return;
+  }
+  const done = () => {
+    out.removeListener('drain', done);
+    out.removeListener('close', done);
+    cb();
+  };
+  out.once('drain', done);
+  out.once('close', done);
+}
