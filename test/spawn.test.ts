@@ -3,7 +3,8 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConsolePoller, ConsoleReadable, spawn } from '../src/console/index.js';
+import { Readable } from 'node:stream';
+import { ConsolePoller, ConsoleReadable, ConsoleWritable, spawn } from '../src/console/index.js';
 import { native } from '../src/native.js';
 import { onlcr, sha256, sleep, textFile } from './helpers/pty.js';
 
@@ -77,6 +78,21 @@ describe('spawn', () => {
     await child.console.write(data);
     const text = (await out).toString();
     expect(text).toContain(`GOT ${data.length} ${sha256(data)}`);
+    expect(await child.exited).toEqual({ exitCode: 0, signal: null });
+  });
+
+  it('ConsoleWritable carries a piped stream into the child whole', async () => {
+    const { data } = textFile(512 << 10, 'piped');
+    const child = spawn('/bin/sh', ['-c', `stty raw -echo; echo READY; head -c ${data.length} | sha256sum`], { poller });
+    const chunks: Buffer[] = [];
+    const stream = new ConsoleReadable(child.console);
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((r) => stream.once('end', r));
+    // READY comes after stty: from then on the bytes pass uncooked.
+    while (!Buffer.concat(chunks).includes('READY')) await sleep(10);
+    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), new ConsoleWritable(child.console));
+    await ended;
+    expect(Buffer.concat(chunks).toString()).toContain(sha256(data));
     expect(await child.exited).toEqual({ exitCode: 0, signal: null });
   });
 
