@@ -171,6 +171,7 @@ describe('ptyplex run', () => {
       [['run', '-f', file('bad.yaml', 'consoles:\n  web: true\n  db: [unclosed\n')], 65, /bad.yaml:\d+: /],
       [['run', '-f', file('keys.yaml', 'consoles:\n  web:\n    cmd: true\n    colour: red\n')], 65, /keys.yaml:4: console "web": unknown key "colour"/],
       [['run', '--log-dir', path.join(file('plainfile', ''), 'logs'), 'true'], 73, /cannot write .*ENOTDIR/],
+      [['run', '-f', file('cwd.yaml', 'consoles:\n  web:\n    cmd: pwd\n    cwd: /no/such/dir\n')], 66, /console "web": cwd \/no\/such\/dir is not a directory/],
     ];
     for (const [args, status, message] of cases) {
       const r = ptyplexPlain(args, { cwd: dir });

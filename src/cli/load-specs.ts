@@ -28,8 +28,19 @@ export function loadSpecs(args: SpecArgs): ConsoleSpec[] {
   for (const s of specs) {
     if (seen.has(s.name)) throw new UserError(`duplicate console name "${s.name}"`);
     seen.add(s.name);
+    // Checked here, not left to the child: a failed chdir in the forked
+    // child could only say "exited with code 1".
+    if (s.cwd !== undefined && !isDirectory(s.cwd)) throw new UserError(`console "${s.name}": cwd ${s.cwd} is not a directory`, EX_NOINPUT);
   }
   return specs;
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function readConfig(file: string): ConsoleSpec[] {
