@@ -1,11 +1,11 @@
 // The same runs as reader-ours.js, with node-pty alone (its onData, Buffers,
 // no decoding): the baseline a user would otherwise reach for.
 import { createRequire } from 'node:module';
+import { cpuNow, idleScript, measureIdle } from './measure.js';
 
 const pty = createRequire(import.meta.url)('node-pty');
 const [mode, nArg, arg] = process.argv.slice(2);
 const n = Number(nArg);
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 if (mode === 'throughput') {
   const t0 = performance.now();
@@ -22,7 +22,7 @@ if (mode === 'throughput') {
   const seconds = Number(arg);
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
-  const script = mode === 'hungup' ? 'exec sleep 600 <&- >&- 2>&-' : 'exec sleep 600';
+  const script = idleScript(mode);
   const exits = [];
   const children = Array.from({ length: n }, () => {
     const p = pty.spawn('/bin/sh', ['-c', script], { encoding: null });
@@ -30,13 +30,8 @@ if (mode === 'throughput') {
     exits.push(new Promise((r) => p.onExit(r)));
     return p;
   });
-  await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
-  const rss1 = process.memoryUsage().rss;
-  const cpu0 = cpuNow();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const cpu = cpuNow() - cpu0;
+  const { cpu, rssPerConsole } = await measureIdle(rss0, n, seconds);
   for (const p of children) p.kill('SIGKILL');
   await Promise.all(exits);
-  console.log(JSON.stringify({ cpu, rssPerConsole: (rss1 - rss0) / n }));
+  console.log(JSON.stringify({ cpu, rssPerConsole }));
 }
