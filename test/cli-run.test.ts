@@ -1,5 +1,5 @@
 // `ptyplex run`, driven as a user would: the real bin inside a real PTY.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,20 @@ describe('ptyplex run', () => {
     expect(played.equals(raw)).toBe(true);
   });
 
+  it('colours labels unless told not to; timestamps; a partial line is flushed with a marker', () => {
+    const cmds = ['printf "prompt> "; sleep 1; echo answered', 'echo other'];
+    const coloured = ptyplexPlain(['run', '--color', '-t', '--names', 'ask,b', ...cmds]);
+    expect(coloured.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \x1b\[36mask \| \x1b\[39mprompt> \x1b\[7m%\x1b\[27m\r?$/m);
+    expect(coloured.stdout).toMatch(/\x1b\[33mb   \| \x1b\[39mother/);
+    expect(coloured.stdout).toMatch(/ask \| \x1b\[39manswered/);
+    for (const env of [{ NO_COLOR: '1', FORCE_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
+      const plain = spawnSync(process.execPath, [BIN, 'run', '--names', 'ask,b', ...cmds], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(plain.stdout).toMatch(/^ask \| prompt> %\r?$/m);
+      expect(plain.stdout).not.toContain('\x1b[');
+    }
+    expect(ptyplexPlain(['run', '--no-color', '--prefix', 'echo x']).stdout).toMatch(/^echo \| x\r?$/m);
+  });
+
   it('--success picks the status; a signal N counts as 128+N', () => {
     const two = ['exit 3', 'sleep 0.5; exit 0'];
     expect(ptyplexPlain(['run', ...two]).status).toBe(3);
@@ -145,12 +159,14 @@ describe('ptyplex run', () => {
   });
 
   it('consoles follow the terminal size: tput cols sees the new width', async () => {
-    const run = ptyplexInPty(['run', 'while :; do echo "cols=$(tput cols)"; sleep 0.1; done'], { cols: 100, rows: 30 });
+    const dir = tmp();
+    const run = ptyplexInPty(['run', '--names', 'w', '--record', dir, 'while :; do echo "cols=$(tput cols)"; sleep 0.1; done'], { cols: 100, rows: 30 });
     await run.waitFor('cols=100');
     run.resize(123, 41);
     await run.waitFor('cols=123');
     await run.type('\x03');
     await run.done;
+    expect(fs.readFileSync(path.join(dir, 'w.cast'), 'utf8')).toMatch(/^\[[\d.]+, ?"r", ?"123x41"\]$/m);
   });
 
   it('bad input: one line on stderr, a documented status, no stack trace', () => {
