@@ -43,8 +43,9 @@ export class PollConsole {
   }
 
   /**
-   * True while the other side is gone: the last read gave EIO (the slave is
-   * closed, or was never opened). Cleared by the next successful read.
+   * True while the other side is gone: the last read gave EIO (every slave
+   * fd was closed; on Linux a slave never opened reads EAGAIN instead, so it
+   * does not count). Cleared by the next successful read.
    */
   get isHungUp(): boolean {
     return this.hungUp;
@@ -60,7 +61,7 @@ export class PollConsole {
     return this.bytesRead;
   }
 
-  /** Calls fn each time a read meets a hang-up (EIO) after reading data. */
+  /** Calls fn each time the console becomes hung up; returns an unsubscribe. */
   onHangup(fn: () => void): () => void {
     this.hangupListeners.push(fn);
     return () => {
