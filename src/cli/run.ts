@@ -5,7 +5,7 @@
 // --kill-timeout); a second Ctrl-C kills at once.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConsoleSpec } from '../session/console-spec.js';
+import { consoleSize, type ConsoleSpec } from '../session/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
 import { Session } from '../session/session.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
@@ -52,7 +52,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
         marker: chalk.inverse('%'),
       })
       : new RawTerminalSink(stdout),
-    files: openFileSinks(spec, args, { ...size(), ...pick(spec) }),
+    files: openFileSinks(spec, args, consoleSize(spec, size())),
   }));
 
   const session = new Session();
@@ -83,10 +83,6 @@ export async function runCommand(args: RunArgs): Promise<number> {
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
   }
-}
-
-function pick(spec: ConsoleSpec): { cols?: number; rows?: number } {
-  return { ...(spec.cols !== undefined && { cols: spec.cols }), ...(spec.rows !== undefined && { rows: spec.rows }) };
 }
 
 // mkdir -p, one level at a time: Node's recursive mkdirSync never returns

@@ -12,3 +12,8 @@ export interface ConsoleSpec {
 
 /** Names a user can type after `attach` or in a Procfile. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** The console's size: its fixed cols/rows where set, else `follow`'s. */
+export function consoleSize(spec: ConsoleSpec, follow: { cols: number; rows: number }): { cols: number; rows: number } {
+  return { cols: spec.cols ?? follow.cols, rows: spec.rows ?? follow.rows };
+}

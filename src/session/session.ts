@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { ConsolePoller } from '../console/console-poller.js';
 import { ConsoleReadable } from '../console/console-stream.js';
 import { spawn, type ExitStatus, type SpawnedConsole } from '../console/spawn.js';
-import type { ConsoleSpec } from './console-spec.js';
+import { consoleSize, type ConsoleSpec } from './console-spec.js';
 import type { Sink } from './sinks/sink.js';
 import { tee } from './tee.js';
 
@@ -40,8 +40,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const shell = process.env.SHELL || '/bin/sh';
     const child = spawn(shell, ['-c', spec.cmd], {
       poller: this.poller,
-      cols: spec.cols ?? size.cols,
-      rows: spec.rows ?? size.rows,
+      ...consoleSize(spec, size),
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
       env: { ...process.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
     });
