@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -292,6 +294,83 @@ Napi::Value IsCharDevice(const Napi::CallbackInfo& info) {
   return Result(info.Env(), S_ISCHR(st.st_mode) ? 1 : 0);
 }
 
+
+// peerCred(sock, out: Int32Array(3)) -> 0 | -errno; out = [pid, uid, gid] of
+// the process at the other end of a connected unix socket, as the kernel
+// recorded it at connect(2): the peer cannot lie about it.
+Napi::Value PeerCred(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::Int32Array>().ElementLength() < 3) {
+    Napi::TypeError::New(info.Env(), "expected (fd, Int32Array(3))").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int32_t* out = info[1].As<Napi::Int32Array>().Data();
+#if defined(SO_PEERCRED)
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(Int(info, 0), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    return Result(info.Env(), -errno);
+  }
+  out[0] = cred.pid;
+  out[1] = static_cast<int32_t>(cred.uid);
+  out[2] = static_cast<int32_t>(cred.gid);
+#else
+  uid_t uid;
+  gid_t gid;
+  if (getpeereid(Int(info, 0), &uid, &gid) < 0) return Result(info.Env(), -errno);
+  out[0] = 0;  // BSD's getpeereid does not tell the pid.
+  out[1] = static_cast<int32_t>(uid);
+  out[2] = static_cast<int32_t>(gid);
+#endif
+  return Result(info.Env(), 0);
+}
+
+// tcGetAttr(fd, out: Uint8Array) -> bytes written | -errno. The termios
+// struct is opaque to JavaScript: it is saved and handed back whole, so a
+// terminal can be restored exactly as it was.
+Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::Uint8Array>().ByteLength() < sizeof(struct termios)) {
+    Napi::TypeError::New(info.Env(), "expected (fd, Uint8Array of termiosSize bytes)")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  // Zeroed first: the padding the kernel does not write must not differ
+  // between two reads of the same state (the watcher compares them).
+  struct termios t;
+  memset(&t, 0, sizeof t);
+  if (tcgetattr(Int(info, 0), &t) < 0) return Result(info.Env(), -errno);
+  memcpy(info[1].As<Napi::Uint8Array>().Data(), &t, sizeof t);
+  return Result(info.Env(), sizeof t);
+}
+
+// tcSetAttr(fd, saved: Uint8Array) -> 0 | -errno. TCSANOW: a terminal being
+// restored after its user left must not wait for output to drain to a
+// reader that may be gone. SIGTTOU is blocked around the call: a watcher
+// restoring the terminal from the background (its shell took the terminal
+// back) would otherwise be stopped, or, with a handler, retried forever.
+Napi::Value TcSetAttr(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::Uint8Array>().ByteLength() < sizeof(struct termios)) {
+    Napi::TypeError::New(info.Env(), "expected (fd, Uint8Array of termiosSize bytes)")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  struct termios t;
+  memcpy(&t, info[1].As<Napi::Uint8Array>().Data(), sizeof t);
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTTOU);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  long r = Check(tcsetattr(Int(info, 0), TCSANOW, &t));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return Result(info.Env(), r);
+}
+
 }  // namespace
 
 void DefineSys(Napi::Env env, Napi::Object exports) {
@@ -309,6 +388,10 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
   exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
+  exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));
+  exports.Set("tcSetAttr", Napi::Function::New(env, TcSetAttr, "tcSetAttr"));
+  exports.Set("termiosSize", Napi::Number::New(env, sizeof(struct termios)));
 }
 
 }  // namespace ptyplex

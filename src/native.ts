@@ -35,6 +35,13 @@ export interface NativeAddon {
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
   recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;
+  /** out = [pid, uid, gid] of a connected unix socket's peer; 0 or -errno. */
+  peerCred(sock: number, out: Int32Array): number;
+  /** Copies the terminal's termios into out (termiosSize bytes); size or -errno. */
+  tcGetAttr(fd: number, out: Uint8Array): number;
+  /** Applies a termios saved by tcGetAttr, now; 0 or -errno. */
+  tcSetAttr(fd: number, saved: Uint8Array): number;
+  readonly termiosSize: number;
 }
 
 // src/native.ts and dist/native.js both sit one level below the package root.

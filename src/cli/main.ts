@@ -3,7 +3,18 @@
 // its sysexits status; only a bug in ptyplex shows a stack trace.
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
+import { SessionError } from '../session/session-error.js';
+import { attachCommand, type AttachArgs } from './attach.js';
+import { daemonFailed } from './daemon.js';
+import { DEFAULT_DETACH_KEYS } from './detach-keys.js';
+import { expectCommand, type ExpectArgs } from './expect.js';
+import { killServerCommand } from './kill-server.js';
+import { lsCommand } from './ls.js';
+import { newCommand, type NewArgs } from './new.js';
 import { runCommand, type RunArgs } from './run.js';
+import { sendCommand, type SendArgs } from './send.js';
+import type { TargetArgs } from './target.js';
+import { teeCommand, type TeeArgs } from './tee.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
 function runOptions(y: Argv) {
@@ -20,7 +31,10 @@ function runOptions(y: Argv) {
     .option('success', { choices: SUCCESS_POLICIES, default: 'all' as const, describe: 'Which consoles\' exit statuses decide ptyplex\'s' })
     .option('kill-timeout', { type: 'string', default: '5s', describe: 'Grace between SIGINT and SIGKILL when stopping' })
     .option('cols', { type: 'number', default: 80, describe: 'Console width when not on a terminal' })
-    .option('rows', { type: 'number', default: 24, describe: 'Console height when not on a terminal' });
+    .option('rows', { type: 'number', default: 24, describe: 'Console height when not on a terminal' })
+    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run the session in the background; return once its consoles started' })
+    .option('replay-size', { type: 'string', default: '256k', describe: 'Recent output each console keeps for attach, tee and expect' })
+    .option('client-queue', { type: 'string', default: '4M', describe: 'Output queued for a slow client before it skips ahead' });
 }
 
 /** Parses argv, runs the command, returns the exit status. */
@@ -37,7 +51,77 @@ export async function main(argv: string[]): Promise<number> {
         status = await runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
       },
     )
-    .demandCommand(1, 'give a command: run')
+    .command('ls', 'List sessions and their consoles', (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }), async (a) => {
+      status = await lsCommand(a);
+    })
+    .command(
+      'attach <name>',
+      'Connect this terminal to a console (detach: ctrl-p ctrl-q)',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+          .option('read-only', { alias: 'r', type: 'boolean', default: false, describe: 'Watch only: keys are not sent, size is not set (Ctrl-C leaves)' })
+          .option('detach-keys', { type: 'string', default: DEFAULT_DETACH_KEYS, describe: 'Keys that detach, docker syntax; empty disables' }),
+      async (a) => {
+        status = await attachCommand(a as AttachArgs);
+      },
+    )
+    .command(
+      'tee <names..>',
+      'Follow consoles\' output (recent output first)',
+      (y) =>
+        y
+          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to follow' })
+          .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE instead of stdout' })
+          .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow: print what is held, exit)' })
+          .option('color', { type: 'boolean', describe: 'Colour labels' }),
+      async (a) => {
+        status = await teeCommand(a as TeeArgs);
+      },
+    )
+    .command(
+      'send <name> <text..>',
+      'Type text into a console',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+          .positional('text', { type: 'string', array: true, demandOption: true, describe: 'Words, joined by spaces' })
+          .option('keys', { alias: 'k', type: 'boolean', default: false, describe: 'Words that name keys (C-c, Enter, Up, Tab, Escape ...) are those keys' }),
+      async (a) => {
+        status = await sendCommand(a as SendArgs);
+      },
+    )
+    .command(
+      'expect <name> <regex>',
+      'Wait for output matching REGEX (since the last input); print the match',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+          .positional('regex', { type: 'string', demandOption: true, describe: 'A JavaScript regular expression (^ and $ match at lines)' })
+          .option('timeout', { type: 'string', default: '10s', describe: 'Give up (status 124) after this long' }),
+      async (a) => {
+        status = await expectCommand(a as ExpectArgs);
+      },
+    )
+    .command(
+      'new <name> [cmd..]',
+      'Add a console to a running session: new NAME -- CMD [ARGS...]',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'The new console\'s name' })
+          .positional('cmd', { type: 'string', array: true, describe: 'The command (after --)' })
+          .parserConfiguration({ 'populate--': true }),
+      async (a) => {
+        const rest = (a as { '--'?: unknown[] })['--'] ?? [];
+        status = await newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
+      },
+    )
+    .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
+      status = await killServerCommand(a as TargetArgs);
+    })
+    .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
+    .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, kill-server')
     .strict()
     .help()
     .alias('h', 'help')
@@ -51,10 +135,13 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     return status;
   } catch (err) {
-    if (err instanceof UserError) {
-      process.stderr.write(`ptyplex: ${err.message}\n`);
-      return err.exitCode;
+    if (err instanceof UserError || err instanceof SessionError) {
+      const line = `ptyplex: ${err.message}\n`;
+      process.stderr.write(line);
+      daemonFailed(line);
+      return err instanceof UserError ? err.exitCode : 1;
     }
+    daemonFailed(`ptyplex: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stderr.write(`ptyplex: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EX_SOFTWARE;
   }

@@ -1,20 +1,29 @@
 // `ptyplex run`: start every console, tee each to the terminal (labelled
-// lines), log files and recordings, follow the terminal's size, and exit
-// when all have ended with the status --success picks. Ctrl-C, SIGTERM or
-// SIGHUP stop every console (SIGINT to its process group, SIGKILL after
-// --kill-timeout); a second Ctrl-C kills at once.
+// lines), log files, recordings and the clients of the session's control
+// socket, follow the terminal's size, and exit when all have ended with the
+// status --success picks. Ctrl-C, SIGTERM or SIGHUP stop every console
+// (SIGINT to its process group, SIGKILL after --kill-timeout); a second
+// Ctrl-C kills at once. --detach does the same in a background server.
 import fs from 'node:fs';
 import path from 'node:path';
 import { consoleSize, type ConsoleSpec } from '../session/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
+import { ControlServer } from '../session/control-server.js';
 import { Session } from '../session/session.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
 import { consoleColor, makeChalk } from './color.js';
 import { parseDuration } from './duration.js';
+import { parseByteSize } from './byte-size.js';
+import { daemonReady, daemonSocket, startDaemon } from './daemon.js';
 import { loadSpecs } from './load-specs.js';
+import { serverSocket } from './server-socket.js';
+import type { TargetArgs } from './target.js';
 import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
 
-export interface RunArgs {
+export interface RunArgs extends TargetArgs {
+  detach: boolean;
+  replaySize: string;
+  clientQueue: string;
   cmds: string[];
   file?: string | undefined;
   names?: string | undefined;
@@ -32,38 +41,60 @@ export interface RunArgs {
 
 export async function runCommand(args: RunArgs): Promise<number> {
   const killTimeout = parseDuration(args.killTimeout, 'kill-timeout');
+  const ringSize = parseByteSize(args.replaySize, 'replay-size');
+  const clientQueue = parseByteSize(args.clientQueue, 'client-queue');
   if (args.logPlain && args.logDir === undefined) throw new UserError('--log-plain needs --log-dir');
   const specs = loadSpecs(args);
+  const daemon = daemonSocket();
+  const socket = daemon ?? (await serverSocket(args));
+  if (args.detach && daemon === undefined) return startDaemon(socket, `${socket}.log`);
+
   const stdout = process.stdout;
   // A terminal that went away (SIGHUP) or a closed pipe must not kill the
   // run: the logs still need every byte.
   stdout.on('error', () => undefined);
-  const size = () => (stdout.isTTY ? { cols: stdout.columns, rows: stdout.rows } : { cols: args.cols, rows: args.rows });
+  const onTerminal = daemon === undefined;
+  const size = () => (onTerminal && stdout.isTTY ? { cols: stdout.columns, rows: stdout.rows } : { cols: args.cols, rows: args.rows });
   const chalk = makeChalk(args.color);
   const labelled = specs.length > 1 || args.prefix;
   const width = Math.max(...specs.map((s) => s.name.length));
+  const terminalSink = (spec: ConsoleSpec, i: number, label: boolean): Sink[] => {
+    if (!onTerminal) return [];
+    if (!label) return [new RawTerminalSink(stdout)];
+    const text = consoleColor(chalk, i)(`${spec.name.padEnd(width)} | `);
+    return [new PrefixSink(stdout, { label: text, timestamps: args.timestamps, marker: chalk.inverse('%') })];
+  };
+  // Everything that can fail (log files) is opened before anything starts.
+  const plans = specs.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...openFileSinks(spec, args, consoleSize(spec, size()))] }));
 
-  const plans = specs.map((spec, i) => ({
-    spec,
-    terminal: labelled
-      ? new PrefixSink(stdout, {
-        label: consoleColor(chalk, i)(`${spec.name.padEnd(width)} | `),
-        timestamps: args.timestamps,
-        marker: chalk.inverse('%'),
-      })
-      : new RawTerminalSink(stdout),
-    files: openFileSinks(spec, args, consoleSize(spec, size())),
-  }));
-
-  const session = new Session();
-  session.on('end', (end) => {
-    const plan = plans.find((p) => p.spec.name === end.name);
-    plan?.terminal.note(chalk.dim(describeEnd(end.name, end.exit)));
+  const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket } });
+  const server = new ControlServer(session, {
+    path: socket,
+    name: path.basename(socket),
+    clientQueue,
+    // Consoles added later (`ptyplex new`) are always labelled: they share the terminal.
+    startConsole: (spec) => {
+      const sinks = [...terminalSink(spec, session.consoles.size, true), ...openFileSinks(spec, args, consoleSize(spec, size()))];
+      return session.start(spec, sinks, size());
+    },
+    killServer: () => session.stop('SIGHUP', killTimeout),
+    log: (line) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`)),
   });
-  for (const p of plans) session.start(p.spec, [p.terminal, ...p.files], size());
+  await server.listen();
+  session.on('end', (end) => {
+    const c = session.consoles.get(end.name);
+    for (const sink of c?.sinks ?? []) sink.note?.(chalk.dim(describeEnd(end.name, end.exit)));
+  });
+  try {
+    for (const p of plans) session.start(p.spec, p.sinks, size());
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  daemonReady();
 
   const onResize = () => session.resize(size().cols, size().rows);
-  if (stdout.isTTY) stdout.on('resize', onResize);
+  if (onTerminal && stdout.isTTY) stdout.on('resize', onResize);
   let signalled = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
@@ -80,6 +111,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     const ends = await session.whenAllEnded();
     return runStatus(args.success, ends.map((e) => e.exit));
   } finally {
+    server.close();
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
   }

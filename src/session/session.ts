@@ -1,78 +1,81 @@
 // The engine: a named set of consoles, each a child in its own PTY (and its
-// own session and process group), fanned out to its sinks. It starts them,
-// follows the window size, stops them (a signal to each process group, then
-// SIGKILL after a grace) and reports each end in the order they happen.
+// own session and process group), fanned out to its sinks and to the hub
+// attached clients read from. It starts them (also while running), follows
+// the window size, stops them (a signal to each process group, then SIGKILL
+// after a grace) and reports each end in the order they happen.
 import { EventEmitter } from 'node:events';
 import { ConsolePoller } from '../console/console-poller.js';
 import { ConsoleReadable } from '../console/console-stream.js';
-import { spawn, type ExitStatus, type SpawnedConsole } from '../console/spawn.js';
+import { spawn } from '../console/spawn.js';
 import { consoleSize, type ConsoleSpec } from './console-spec.js';
+import { OutputHub } from './output-hub.js';
+import { SessionConsole, type ConsoleEnd } from './session-console.js';
 import type { Sink } from './sinks/sink.js';
 import { tee } from './tee.js';
 
-export interface ConsoleEnd {
-  name: string;
-  exit: ExitStatus;
-}
+export type { ConsoleEnd } from './session-console.js';
 
-export interface RunningConsole {
-  readonly spec: ConsoleSpec;
-  readonly child: SpawnedConsole;
-  readonly sinks: readonly Sink[];
-  /** Settles once the child exited, its last byte was read and every sink flushed. */
-  readonly ended: Promise<ConsoleEnd>;
-  exit?: ExitStatus;
+export interface SessionOptions {
+  /** Bytes of recent output each console keeps for replay (default 256 KiB). */
+  ringSize?: number;
+  /** Extra environment for every child (e.g. the control socket's path). */
+  env?: Record<string, string>;
 }
 
 export interface SessionEvents {
+  start: [SessionConsole];
   end: [ConsoleEnd];
 }
 
+export const DEFAULT_RING_SIZE = 256 * 1024;
+
 export class Session extends EventEmitter<SessionEvents> {
-  readonly consoles = new Map<string, RunningConsole>();
+  readonly consoles = new Map<string, SessionConsole>();
   readonly ends: ConsoleEnd[] = [];
+  readonly startedAt = Date.now();
   private readonly poller = new ConsolePoller();
   private killTimer: NodeJS.Timeout | undefined;
 
+  constructor(private readonly options: SessionOptions = {}) {
+    super();
+  }
+
   /** Starts spec's command with `$SHELL -c` in a new PTY, teed to sinks. */
-  start(spec: ConsoleSpec, sinks: readonly Sink[], size: { cols: number; rows: number }): RunningConsole {
+  start(spec: ConsoleSpec, sinks: readonly Sink[], size: { cols: number; rows: number }): SessionConsole {
     if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
     const shell = process.env.SHELL || '/bin/sh';
     const child = spawn(shell, ['-c', spec.cmd], {
       poller: this.poller,
       ...consoleSize(spec, size),
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
-      env: { ...process.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
+      env: { ...process.env, ...this.options.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
     });
-    const flushed = tee(new ConsoleReadable(child.console), sinks);
-    const ended = Promise.all([child.exited, flushed]).then(([exit]) => {
+    const hub = new OutputHub(this.options.ringSize ?? DEFAULT_RING_SIZE);
+    const c = new SessionConsole(spec, child, sinks, hub);
+    const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]);
+    c.ended = Promise.all([child.exited, flushed]).then(([exit]) => {
       const end = { name: spec.name, exit };
-      running.exit = exit;
+      c.exit = exit;
       this.ends.push(end);
       this.emit('end', end);
       return end;
     });
-    const running: RunningConsole = { spec, child, sinks, ended };
-    this.consoles.set(spec.name, running);
-    return running;
+    this.consoles.set(spec.name, c);
+    this.emit('start', c);
+    return c;
   }
 
   /** Consoles whose child has not exited yet. */
-  live(): RunningConsole[] {
+  live(): SessionConsole[] {
     return [...this.consoles.values()].filter((c) => c.exit === undefined);
   }
 
-  /** Resizes every console that follows the terminal (no fixed size). */
+  /**
+   * The terminal the session runs on changed size: consoles that follow it
+   * (no fixed size, no attached writer, who would set it instead) resize.
+   */
   resize(cols: number, rows: number): void {
-    for (const c of this.live()) {
-      if (c.spec.cols !== undefined || c.spec.rows !== undefined) continue;
-      try {
-        c.child.resize(cols, rows);
-        for (const sink of c.sinks) sink.resize?.(cols, rows);
-      } catch {
-        // The console ended between live() and here: nothing to resize.
-      }
-    }
+    for (const c of this.live()) if (!c.hasWriters) c.applySize({ cols, rows });
   }
 
   /**
@@ -92,9 +95,16 @@ export class Session extends EventEmitter<SessionEvents> {
     for (const c of this.consoles.values()) signalGroup(c.child.pid, 'SIGKILL');
   }
 
-  /** Resolves with every end, in order, once all consoles have ended. */
+  /**
+   * Resolves with every end, in order, once all consoles have ended,
+   * including consoles started while it waited.
+   */
   async whenAllEnded(): Promise<ConsoleEnd[]> {
-    await Promise.all([...this.consoles.values()].map((c) => c.ended));
+    let seen = -1;
+    while (seen !== this.consoles.size) {
+      seen = this.consoles.size;
+      await Promise.all([...this.consoles.values()].map((c) => c.ended));
+    }
     clearTimeout(this.killTimer);
     // Nothing a console started outlives the session: background
     // grandchildren left in a console's process group go with it.

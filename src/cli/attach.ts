@@ -1,0 +1,92 @@
+// `ptyplex attach NAME`: the user's terminal, in raw mode, connected to one
+// console. The recent output is replayed first; keys go to the console
+// (unless --read-only) until the detach keys, the console's end, or the
+// server's. The terminal is given back exactly as it was in every case.
+import { statusCode } from '../session/exit-status.js';
+import { ControlClient } from '../session/control-client.js';
+import { ScreenMode } from '../session/screen-mode.js';
+import { DetachKeys, parseDetachKeys } from './detach-keys.js';
+import { consoleTarget, type TargetArgs } from './target.js';
+import { TerminalGuard } from './terminal-guard.js';
+import { EX_USAGE, UserError } from './user-error.js';
+
+export interface AttachArgs extends TargetArgs {
+  name: string;
+  readOnly: boolean;
+  detachKeys: string;
+}
+
+const CTRL_C = 0x03;
+
+export async function attachCommand(args: AttachArgs): Promise<number> {
+  const { stdin, stdout } = process;
+  if (!stdin.isTTY || !stdout.isTTY) throw new UserError('attach needs a terminal (for scripts: tee, send, expect)', EX_USAGE);
+  const keys = new DetachKeys(parseDetachKeys(args.detachKeys));
+  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  const screen = new ScreenMode();
+  let guard: TerminalGuard | undefined;
+  let ending = `[lost the session server]`;
+  let status = 1;
+  let atLineStart = true;
+
+  client.on('data', (data) => {
+    screen.scan(data);
+    guard?.setAlternate(screen.alternate);
+    if (data.length > 0) atLineStart = data[data.length - 1] === 0x0a;
+    stdout.write(data);
+  });
+  client.on('message', (msg) => {
+    if (msg.event === 'end') {
+      ending = `[${String(msg.description)}]`;
+      status = statusCode({ exitCode: numberOrNull(msg.exitCode), signal: numberOrNull(msg.signal) });
+    } else if (msg.event === 'skipped' && !screen.alternate) {
+      stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
+    }
+  });
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+  guard = TerminalGuard.enter(stdin);
+  try {
+    await client.request({ op: 'attach', console: args.name, readOnly: args.readOnly, cols: stdout.columns, rows: stdout.rows });
+  } catch (err) {
+    guard.restore();
+    throw err;
+  }
+  const detach = () => {
+    ending = `[detached from ${args.name}]`;
+    status = 0;
+    client.send({ op: 'detach' });
+    client.close();
+  };
+  stdin.on('data', (input: Buffer) => {
+    const { pass, detach: done } = keys.feed(input);
+    if (args.readOnly) {
+      // A watcher cannot type; Ctrl-C is how people expect to stop watching.
+      if (done || pass.includes(CTRL_C)) detach();
+    } else {
+      if (pass.length > 0) client.sendData(pass);
+      if (done) detach();
+    }
+  });
+  const onResize = () => client.send({ op: 'resize', cols: stdout.columns, rows: stdout.rows });
+  stdout.on('resize', onResize);
+  // Signals a client can catch end it like a detach: the terminal comes back.
+  const onSignal = () => client.close();
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    await closed;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    stdout.off('resize', onResize);
+    stdin.pause();
+    guard.setAlternate(screen.alternate);
+    guard.restore();
+  }
+  stdout.write(`${atLineStart || screen.alternate ? '' : '\r\n'}${ending}\n`);
+  return status;
+}
+
+function numberOrNull(v: unknown): number | null {
+  return typeof v === 'number' ? v : null;
+}

@@ -1,0 +1,59 @@
+// `ptyplex expect NAME REGEX`: wait until the console shows text matching
+// REGEX, print the match, exit 0; 124 on --timeout (as timeout(1)). It
+// looks at the output since the last input anyone sent the console (or its
+// start), so `send` then `expect` cannot miss a fast answer.
+import { ControlClient } from '../session/control-client.js';
+import { Matcher, compilePattern } from '../session/matcher.js';
+import { parseDuration } from './duration.js';
+import { consoleTarget, type TargetArgs } from './target.js';
+import { EX_USAGE, UserError } from './user-error.js';
+
+export interface ExpectArgs extends TargetArgs {
+  name: string;
+  regex: string;
+  timeout: string;
+}
+
+export const EXIT_TIMEOUT = 124;
+
+export async function expectCommand(args: ExpectArgs): Promise<number> {
+  const timeout = parseDuration(args.timeout, 'timeout');
+  let pattern: RegExp;
+  try {
+    pattern = compilePattern(args.regex);
+  } catch (err) {
+    throw new UserError(`bad regular expression: ${(err as Error).message}`, EX_USAGE);
+  }
+  const matcher = new Matcher(pattern);
+  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  let ended = '';
+  const outcome = new Promise<RegExpExecArray | undefined>((resolve) => {
+    client.on('data', (data) => {
+      const m = matcher.feed(data);
+      if (m !== undefined) resolve(m);
+    });
+    client.on('message', (msg) => {
+      if (msg.event === 'end') ended = String(msg.description);
+    });
+    client.once('close', () => resolve(undefined));
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    client.close();
+  }, timeout);
+  try {
+    await client.request({ op: 'tee', console: args.name, follow: true, from: 'input' });
+    const match = await outcome;
+    if (match !== undefined) {
+      process.stdout.write(`${match[0]}\n`);
+      return 0;
+    }
+    if (ended !== '') throw new UserError(`${ended} before /${args.regex}/ appeared`, 1);
+    if (!timedOut) throw new UserError(`lost the session server while waiting for /${args.regex}/`, 1);
+    throw new UserError(`timed out after ${args.timeout} waiting for /${args.regex}/ on ${args.name}`, EXIT_TIMEOUT);
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}

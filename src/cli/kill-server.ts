@@ -1,0 +1,13 @@
+// `ptyplex kill-server`: stop every console of a session (SIGHUP, as a
+// closing terminal would, then SIGKILL after the session's kill timeout)
+// and return once the server has exited.
+import { ControlClient } from '../session/control-client.js';
+import { sessionTarget, type TargetArgs } from './target.js';
+
+export async function killServerCommand(args: TargetArgs): Promise<number> {
+  const client = await ControlClient.connect(await sessionTarget(args));
+  const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  await client.request({ op: 'kill-server' });
+  await gone;
+  return 0;
+}

@@ -1,0 +1,68 @@
+// `ptyplex ls`: every live session and its consoles, as a table or --json.
+import { signalName } from '../session/exit-status.js';
+import type { ConsoleInfo, SessionInfo } from '../session/session-info.js';
+import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
+
+export interface LsArgs extends TargetArgs {
+  json: boolean;
+}
+
+export async function lsCommand(args: LsArgs): Promise<number> {
+  const given = explicitSocket(args) ?? undefined;
+  const sockets = given !== undefined ? [given] : await allSessions();
+  // A server that dies between the listing and the question is not a session.
+  const sessions = (await Promise.all(sockets.map((s) => (given ? describeSession(s) : describeSession(s).catch(() => undefined))))).filter(
+    (s): s is SessionInfo => s !== undefined,
+  );
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    return 0;
+  }
+  if (sessions.length === 0) {
+    process.stderr.write('ptyplex: no sessions\n');
+    return 1;
+  }
+  const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
+  const now = Date.now();
+  for (const s of sessions) for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
+  return 0;
+}
+
+function consoleRow(session: string, c: ConsoleInfo, now: number): string[] {
+  return [
+    session,
+    c.name,
+    String(c.pid),
+    stateText(c),
+    c.cols !== null ? `${c.cols}x${c.rows}` : '-',
+    bytesText(c.bytesOut),
+    String(c.clients),
+    durationText(now - Date.parse(c.startedAt)),
+  ];
+}
+
+function stateText(c: ConsoleInfo): string {
+  if (c.state !== 'exited') return c.state;
+  return c.signal !== null ? `killed by ${signalName(c.signal)}` : `exited ${c.exitCode}`;
+}
+
+function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+function durationText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}

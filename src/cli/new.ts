@@ -1,0 +1,26 @@
+// `ptyplex new NAME -- CMD [ARGS...]`: add a console to a running session.
+// One word is a shell command line; several are quoted into one.
+import { ControlClient } from '../session/control-client.js';
+import { sessionTarget, type TargetArgs } from './target.js';
+import { EX_USAGE, UserError } from './user-error.js';
+
+export interface NewArgs extends TargetArgs {
+  name: string;
+  cmd: string[];
+}
+
+export async function newCommand(args: NewArgs): Promise<number> {
+  if (args.cmd.length === 0) throw new UserError('new: give the command after --, e.g. ptyplex new web -- npm start', EX_USAGE);
+  const cmd = args.cmd.length === 1 ? args.cmd[0]! : args.cmd.map(shellQuote).join(' ');
+  const client = await ControlClient.connect(await sessionTarget(args));
+  try {
+    await client.request({ op: 'new', name: args.name, cmd, cwd: process.cwd() });
+  } finally {
+    client.close();
+  }
+  return 0;
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_\-./=:,+@%]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,23 @@
+// `ptyplex send NAME TEXT...`: type into a console. The words are joined by
+// spaces; with --keys each word that names a key (C-c, Enter, Up ...) is
+// that key instead.
+import { ControlClient } from '../session/control-client.js';
+import { keyBytes } from '../session/keys.js';
+import { consoleTarget, type TargetArgs } from './target.js';
+
+export interface SendArgs extends TargetArgs {
+  name: string;
+  text: string[];
+  keys: boolean;
+}
+
+export async function sendCommand(args: SendArgs): Promise<number> {
+  const data = args.keys ? args.text.map(keyBytes).join('') : args.text.join(' ');
+  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  try {
+    await client.request({ op: 'send', console: args.name, data: Buffer.from(data).toString('base64') });
+  } finally {
+    client.close();
+  }
+  return 0;
+}

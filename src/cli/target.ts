@@ -1,0 +1,73 @@
+// Which session a command talks to: -S PATH, -L NAME, $PTYPLEX_SOCKET (set
+// inside every console, so a command run in one reaches its own session),
+// else whichever live session has the console asked for.
+import path from 'node:path';
+import { ControlClient } from '../session/control-client.js';
+import type { SessionInfo } from '../session/session-info.js';
+import { SessionError } from '../session/session-error.js';
+import { checkSocketDir, liveSessions, sessionSocket, socketDir } from '../session/socket-dir.js';
+import fs from 'node:fs';
+
+export interface TargetArgs {
+  session?: string | undefined;
+  socket?: string | undefined;
+}
+
+export const DEFAULT_SESSION = 'default';
+
+/** The socket named by -S or -L, if either was given. */
+export function explicitSocket(args: TargetArgs): string | undefined {
+  if (args.socket !== undefined) return path.resolve(args.socket);
+  if (args.session !== undefined) {
+    const dir = socketDir();
+    if (fs.existsSync(dir)) checkSocketDir(dir);
+    return sessionSocket(dir, args.session);
+  }
+  return undefined;
+}
+
+/** Every session a command without -L/-S can see: the live sockets in the socket directory. */
+export async function allSessions(): Promise<string[]> {
+  const dir = socketDir();
+  return (await liveSessions(dir)).map((name) => path.join(dir, name));
+}
+
+/** A session-wide command's target (new, kill-server). */
+export async function sessionTarget(args: TargetArgs): Promise<string> {
+  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
+  if (given) return given;
+  const all = await allSessions();
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) throw new SessionError('no session is running');
+  const byDefault = all.find((s) => path.basename(s) === DEFAULT_SESSION);
+  if (byDefault !== undefined) return byDefault;
+  throw new SessionError(`several sessions are running (${all.map((s) => path.basename(s)).join(', ')}): pick one with -L`);
+}
+
+/** The session holding console `name` (attach, tee, send, expect). */
+export async function consoleTarget(name: string, args: TargetArgs): Promise<string> {
+  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
+  if (given) return given;
+  const all = await allSessions();
+  if (all.length === 0) throw new SessionError('no session is running');
+  const holding: string[] = [];
+  for (const socket of all) {
+    const info = await describeSession(socket).catch(() => undefined);
+    if (info?.consoles.some((c) => c.name === name)) holding.push(socket);
+  }
+  if (holding.length === 1) return holding[0]!;
+  const names = (list: string[]) => list.map((s) => path.basename(s)).join(', ');
+  if (holding.length === 0) throw new SessionError(`no console "${name}" in any session (${names(all)})`);
+  throw new SessionError(`console "${name}" is in several sessions (${names(holding)}): pick one with -L`);
+}
+
+/** Asks one server for its `ls` view. */
+export async function describeSession(socket: string): Promise<SessionInfo> {
+  const client = await ControlClient.connect(socket);
+  try {
+    const reply = await client.request({ op: 'ls' });
+    return reply.session as SessionInfo;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,56 @@
+// `ptyplex tee NAME...`: follow consoles' output like `tail -f`, from the
+// recent output the session still holds; several consoles are line-prefixed
+// with their names. --no-follow prints what is held and exits.
+import fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import { ControlClient } from '../session/control-client.js';
+import { PrefixSink } from '../session/sinks/prefix-sink.js';
+import { consoleColor, makeChalk } from './color.js';
+import { consoleTarget, type TargetArgs } from './target.js';
+import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
+
+export interface TeeArgs extends TargetArgs {
+  names: string[];
+  output?: string | undefined;
+  follow: boolean;
+  color?: boolean | undefined;
+}
+
+export async function teeCommand(args: TeeArgs): Promise<number> {
+  const out = openOutput(args.output);
+  const chalk = makeChalk(args.output === undefined ? args.color : false);
+  const width = Math.max(...args.names.map((n) => n.length));
+  // Connect to all first, so a bad name fails before anything is printed.
+  const clients = await Promise.all(args.names.map(async (name) => ControlClient.connect(await consoleTarget(name, args))));
+  const followed = clients.map((client, i) => {
+    const name = args.names[i]!;
+    const sink = args.names.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${name.padEnd(width)} | `) }) : undefined;
+    client.on('data', (data) => (sink ? sink.write(data) : out.write(data)));
+    client.on('message', (msg) => {
+      if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${name}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
+    });
+    const done = new Promise<void>((resolve) => client.once('close', () => resolve())).then(() => sink?.end());
+    return { client, done, request: client.request({ op: 'tee', console: name, follow: args.follow }) };
+  });
+  await Promise.all(followed.map((f) => f.request));
+  const stop = () => clients.forEach((c) => c.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(followed.map((f) => f.done));
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  await new Promise<void>((resolve) => (out === process.stdout ? resolve() : out.end(resolve)));
+  return 0;
+}
+
+function openOutput(file: string | undefined): Writable {
+  if (file === undefined) {
+    process.stdout.on('error', () => undefined); // A closed pipe (| head) ends us quietly.
+    return process.stdout;
+  }
+  try {
+    return fs.createWriteStream('', { fd: fs.openSync(file, 'w') });
+  } catch (err) {
+    throw new UserError(`cannot write ${file}: ${errorCode(err)}`, EX_CANTCREAT);
+  }
+}

@@ -1,0 +1,110 @@
+// The other end of the control socket, for the CLI and for library users:
+// connect, send one request, then stream. Register 'data' and 'message'
+// listeners before request(): frames that arrive with the reply are
+// delivered at once.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import { FRAME_JSON, FrameDecoder, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
+import { SessionError } from './session-error.js';
+
+export interface ControlClientEvents {
+  /** Console output. */
+  data: [Buffer];
+  /** An event from the server (skipped, end, eof). */
+  message: [Record<string, unknown>];
+  /** The server hung up; `truncated` if it stopped inside a frame. */
+  close: [{ truncated: boolean }];
+}
+
+export class ControlClient extends EventEmitter<ControlClientEvents> {
+  private readonly decoder = new FrameDecoder();
+  private reply: ((msg: Record<string, unknown>) => void) | undefined;
+
+  private constructor(
+    readonly socket: net.Socket,
+    readonly path: string,
+  ) {
+    super();
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => undefined); // close follows, and says enough.
+    socket.once('close', () => {
+      this.reply?.({ ok: false, error: `the session server at ${path} hung up` });
+      this.emit('close', { truncated: this.decoder.buffered > 0 });
+    });
+  }
+
+  /** Connects, or throws a SessionError that says why not. */
+  static connect(path: string): Promise<ControlClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(path);
+      socket.once('connect', () => resolve(new ControlClient(socket, path)));
+      socket.once('error', (err: NodeJS.ErrnoException) => reject(connectError(path, err)));
+    });
+  }
+
+  /** Sends a request; resolves with the reply, throws SessionError when refused. */
+  request(message: object): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.reply = (msg) => {
+        this.reply = undefined;
+        if (msg.ok === true) resolve(msg);
+        else reject(new SessionError(typeof msg.error === 'string' ? msg.error : 'the server refused the request'));
+      };
+      this.socket.write(jsonFrame(message));
+    });
+  }
+
+  /** Keyboard input for an attached console. */
+  sendData(data: Buffer): boolean {
+    return this.socket.write(dataFrame(data));
+  }
+
+  send(message: object): void {
+    this.socket.write(jsonFrame(message));
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private receive(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.reply?.({ ok: false, error: `the server sent garbage: ${(err as ProtocolError).message}` });
+      this.socket.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (f.type !== FRAME_JSON) this.emit('data', f.data);
+      else if (this.reply !== undefined) this.reply(f.message);
+      else this.emit('message', f.message);
+    }
+  }
+}
+
+function connectError(path: string, err: NodeJS.ErrnoException): SessionError {
+  switch (err.code) {
+    case 'ENOENT':
+      return new SessionError(`no session at ${path}`);
+    case 'ECONNREFUSED':
+      // Linux says ECONNREFUSED for a path that is not a socket at all.
+      return new SessionError(isSocket(path) ? `no server behind ${path} (stale socket)` : `${path} is not a socket`);
+    case 'EACCES':
+      return new SessionError(`permission denied: ${path}`);
+    case 'ENOTSOCK':
+      return new SessionError(`${path} is not a socket`);
+    default:
+      return new SessionError(`cannot connect to ${path}: ${err.code ?? err.message}`);
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return fs.lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,315 @@
+// The session's control socket: every command that reads or changes a
+// session (ls, attach, tee, send, expect, new, kill-server) is a client of
+// it. Each connection sends one JSON request; attach and tee then stream.
+// Only the session's own user (and root) is served: the kernel's record of
+// the peer's uid is checked before anything is read. A client that sends
+// garbage, too much, or nothing is told why and dropped; everyone else is
+// unaffected.
+import net, { type Socket } from 'node:net';
+import { native } from '../native.js';
+import { ClientFeed, DEFAULT_CLIENT_QUEUE } from './client-feed.js';
+import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+import { describeEnd } from './exit-status.js';
+import { FRAME_DATA, FRAME_JSON, FrameDecoder, MAX_DATA, ProtocolError, dataFrame, jsonFrame, type Frame } from './protocol.js';
+import { Request } from './request.js';
+import type { Session } from './session.js';
+import type { SessionConsole } from './session-console.js';
+import { SessionError } from './session-error.js';
+import { probeSocket, removeStale } from './socket-dir.js';
+import type { ConsoleInfo, SessionInfo } from './session-info.js';
+
+export interface ControlServerOptions {
+  path: string;
+  name: string;
+  /** Bound on each client's queued output (bytes). */
+  clientQueue?: number;
+  /** How long a new connection may take to send its request (ms). */
+  requestTimeout?: number;
+  /** Starts a console asked for by `ptyplex new`. */
+  startConsole(spec: ConsoleSpec): SessionConsole;
+  /** `ptyplex kill-server`: stop every console; the server closes when they end. */
+  killServer(): void;
+  /** The server's own messages: a refused peer, a dropped client. */
+  log(line: string): void;
+}
+
+type FrameHandler = (frame: Frame) => void;
+
+/** How much recent output redraws a client that skipped ahead. */
+const REDRAW_BYTES = 64 * 1024;
+
+export class ControlServer {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly attached = new Map<SessionConsole, number>();
+
+  constructor(
+    private readonly session: Session,
+    private readonly options: ControlServerOptions,
+  ) {}
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Binds the socket (mode 0600), replacing a stale one, refusing a live one. */
+  async listen(): Promise<void> {
+    const { path, name } = this.options;
+    const state = await probeSocket(path);
+    if (state === 'live') throw new SessionError(`session "${name}" is already running (${path})`);
+    if (state === 'not a socket') throw new SessionError(`${path} exists and is not a socket; refusing to replace it`);
+    if (state === 'stale') removeStale(path);
+    const server = net.createServer((sock) => this.accept(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new SessionError(`cannot listen on ${path}: ${err.code ?? err.message}`));
+      });
+      // The socket is created by bind(2), synchronously inside listen():
+      // the umask keeps it 0600 from its first instant.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(path, () => resolve());
+      } finally {
+        process.umask(umask);
+      }
+    });
+    server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
+  }
+
+  /** Stops listening, removes the socket and hangs up on every client. */
+  close(): void {
+    if (this.server === undefined) return;
+    this.server.close();
+    this.server = undefined;
+    removeStale(this.options.path);
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** What `ls` shows of this session. */
+  describe(): SessionInfo {
+    return {
+      name: this.options.name,
+      socket: this.options.path,
+      pid: process.pid,
+      startedAt: new Date(this.session.startedAt).toISOString(),
+      consoles: [...this.session.consoles.values()].map((c) => this.describeConsole(c)),
+    };
+  }
+
+  private describeConsole(c: SessionConsole): ConsoleInfo {
+    const size = c.size();
+    return {
+      name: c.name,
+      pid: c.child.pid,
+      state: c.state,
+      exitCode: c.exit?.exitCode ?? null,
+      signal: c.exit?.signal ?? null,
+      cols: size?.cols ?? null,
+      rows: size?.rows ?? null,
+      bytesOut: c.hub.bytes,
+      clients: this.attached.get(c) ?? 0,
+      startedAt: new Date(c.startedAt).toISOString(),
+      command: c.spec.cmd,
+    };
+  }
+
+  private accept(sock: Socket): void {
+    this.sockets.add(sock);
+    sock.on('error', () => undefined); // EPIPE, ECONNRESET: the close handler cleans up.
+    sock.once('close', () => this.sockets.delete(sock));
+    const refusal = refusePeer(sock);
+    if (refusal !== undefined) {
+      this.drop(sock, refusal);
+      return;
+    }
+    const decoder = new FrameDecoder();
+    let handler: FrameHandler | undefined;
+    const timeout = this.options.requestTimeout ?? 5000;
+    const timer = setTimeout(() => this.drop(sock, `no request within ${timeout / 1000}s`), timeout);
+    sock.once('close', () => clearTimeout(timer));
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          if (sock.destroyed) return;
+          if (handler !== undefined) {
+            handler(frame);
+            continue;
+          }
+          clearTimeout(timer);
+          if (frame.type !== FRAME_JSON) throw new ProtocolError('data before a request');
+          handler = this.serve(sock, new Request(frame.message));
+        }
+      } catch (err) {
+        if (err instanceof ProtocolError) this.drop(sock, `protocol error: ${err.message}`);
+        else if (err instanceof SessionError) this.drop(sock, err.message, false);
+        else throw err;
+      }
+    });
+  }
+
+  /** Tells the client why and hangs up (at once if it does not read). */
+  private drop(sock: Socket, reason: string, log = true): void {
+    if (log) this.options.log(`client dropped: ${reason}`);
+    if (sock.destroyed) return;
+    sock.end(jsonFrame({ ok: false, error: reason }));
+    setTimeout(() => sock.destroy(), 1000).unref();
+  }
+
+  /** Answers one request; returns what to do with the frames that follow. */
+  private serve(sock: Socket, req: Request): FrameHandler {
+    switch (req.op) {
+      case 'ls':
+        sock.end(jsonFrame({ ok: true, session: this.describe() }));
+        return ignore;
+      case 'attach':
+        return this.attach(sock, req);
+      case 'tee':
+        this.tee(sock, req);
+        return ignore;
+      case 'send':
+        this.send(sock, req);
+        return ignore;
+      case 'new':
+        this.newConsole(sock, req);
+        return ignore;
+      case 'kill-server':
+        // The client waits for the hang-up, which comes when the server exits.
+        sock.write(jsonFrame({ ok: true }));
+        this.options.killServer();
+        return ignore;
+      default:
+        throw new ProtocolError(`unknown request "${req.op}"`);
+    }
+  }
+
+  private consoleFor(req: Request, live: boolean): SessionConsole {
+    const name = req.string('console');
+    const c = this.session.consoles.get(name);
+    if (c === undefined) {
+      const names = [...this.session.consoles.keys()].join(', ');
+      throw new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${names || 'none'})`);
+    }
+    if (live && c.exit !== undefined) throw new SessionError(`console "${name}" has ended: ${describeEnd(name, c.exit)}`);
+    return c;
+  }
+
+  private attach(sock: Socket, req: Request): FrameHandler {
+    const c = this.consoleFor(req, true);
+    const readOnly = req.flag('readOnly');
+    const writer = { cols: req.size('cols'), rows: req.size('rows') };
+    const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
+    const feed = new ClientFeed(sock, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE, redraw);
+    sock.write(jsonFrame({ ok: true, console: c.name }));
+    writeData(sock, c.hub.replay());
+    const unsubscribe = c.hub.subscribe(feed);
+    this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
+    if (!readOnly) c.touchWriter(writer);
+    void c.ended.then((end) => {
+      feed.send({ event: 'end', ...end.exit, description: describeEnd(end.name, end.exit) });
+      sock.end();
+    });
+    sock.once('close', () => {
+      unsubscribe();
+      this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
+      if (!readOnly) c.dropWriter(writer);
+    });
+    return (frame) => {
+      if (frame.type === FRAME_DATA) {
+        if (readOnly) return;
+        c.touchWriter(writer);
+        // One client's input at a time: stop reading its socket until the
+        // console took this piece, so a flood waits in the kernel, not here.
+        sock.pause();
+        c.input(frame.data).then(
+          () => sock.resume(),
+          () => sock.end(),
+        );
+        return;
+      }
+      const msg = new Request(frame.message);
+      if (msg.op === 'resize') {
+        const cols = msg.size('cols');
+        const rows = msg.size('rows');
+        if (!readOnly) c.resizeWriter(writer, cols, rows);
+      } else if (msg.op === 'detach') {
+        sock.end();
+      } else {
+        throw new ProtocolError(`unknown message "${msg.op}" while attached`);
+      }
+    };
+  }
+
+  private tee(sock: Socket, req: Request): void {
+    const c = this.consoleFor(req, false);
+    const from = req.optionalString('from') === 'input' ? c.inputMark : 0;
+    const follow = req.flag('follow') && c.exit === undefined;
+    const feed = new ClientFeed(sock, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE);
+    sock.write(jsonFrame({ ok: true, console: c.name }));
+    writeData(sock, c.hub.replay(from));
+    if (!follow) {
+      feed.send(c.exit === undefined ? { event: 'eof' } : endEvent(c.name, c.exit));
+      sock.end();
+      return;
+    }
+    const unsubscribe = c.hub.subscribe(feed);
+    sock.once('close', unsubscribe);
+    void c.ended.then((end) => {
+      feed.send(endEvent(end.name, end.exit));
+      sock.end();
+    });
+  }
+
+  private send(sock: Socket, req: Request): void {
+    const c = this.consoleFor(req, true);
+    const data = Buffer.from(req.string('data'), 'base64');
+    c.input(data).then(
+      () => sock.end(jsonFrame({ ok: true, bytes: data.length })),
+      (err: Error) => sock.end(jsonFrame({ ok: false, error: `console "${c.name}" closed: ${err.message}` })),
+    );
+  }
+
+  private newConsole(sock: Socket, req: Request): void {
+    const name = req.string('name');
+    if (!NAME_PATTERN.test(name)) throw new SessionError(`bad console name "${name}" (letters, digits, . _ -; not first . _ -)`);
+    if (this.session.consoles.has(name)) throw new SessionError(`session "${this.options.name}" already has a console "${name}"`);
+    const cwd = req.optionalString('cwd');
+    let c: SessionConsole;
+    try {
+      c = this.options.startConsole({ name, cmd: req.string('cmd'), ...(cwd !== undefined && { cwd }) });
+    } catch (err) {
+      throw new SessionError(`cannot start "${name}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+    sock.end(jsonFrame({ ok: true, console: name, pid: c.child.pid }));
+  }
+}
+
+const ignore: FrameHandler = () => undefined;
+
+function endEvent(name: string, exit: { exitCode: number | null; signal: number | null }): object {
+  return { event: 'end', ...exit, description: describeEnd(name, exit) };
+}
+
+// Replays can be larger than one frame may be.
+function writeData(sock: Socket, data: Buffer): void {
+  for (let off = 0; off < data.length; off += MAX_DATA) sock.write(dataFrame(data.subarray(off, off + MAX_DATA)));
+}
+
+/** Why this peer may not use the session, or undefined if it may. */
+function refusePeer(sock: Socket): string | undefined {
+  const fd = socketFd(sock);
+  const cred = new Int32Array(3);
+  if (fd === undefined || native.peerCred(fd, cred) < 0) return 'refused: cannot tell who you are';
+  const me = process.getuid?.() ?? 0;
+  const uid = cred[1]!;
+  if (uid === me || uid === 0) return undefined;
+  return `refused: this session belongs to uid ${me}; you are uid ${uid}`;
+}
+
+// Node does not expose an accepted socket's descriptor; its libuv handle
+// (a Pipe wrap) does, on Unix.
+function socketFd(sock: Socket): number | undefined {
+  const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
+}
+

@@ -1,0 +1,70 @@
+// A console's output as the session keeps it for clients: counted, kept in
+// a ring buffer for replay, watched for the alternate screen, and handed to
+// every subscriber (attached clients, tee followers, expect matchers). It is
+// a lossy sink: it never holds the console up; each subscriber bounds its
+// own queue.
+import { RingBuffer } from './ring-buffer.js';
+import { ENTER_ALT, ScreenMode } from './screen-mode.js';
+import type { Sink } from './sinks/sink.js';
+
+export interface Subscriber {
+  data(chunk: Buffer): void;
+}
+
+export class OutputHub implements Sink {
+  readonly lossless = false;
+  readonly ring: RingBuffer;
+  readonly screen = new ScreenMode();
+  private readonly subscribers = new Set<Subscriber>();
+
+  constructor(ringSize: number) {
+    this.ring = new RingBuffer(ringSize);
+  }
+
+  /** Bytes the console has written so far. */
+  get bytes(): number {
+    return this.ring.end;
+  }
+
+  write(chunk: Buffer): boolean {
+    this.ring.write(chunk);
+    this.screen.scan(chunk);
+    for (const s of this.subscribers) s.data(chunk);
+    return true;
+  }
+
+  onDrain(cb: () => void): void {
+    cb();
+  }
+
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  subscribe(s: Subscriber): () => void {
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /**
+   * What a client that arrives now (or skips ahead) should be shown: the
+   * held output since `from`, starting on a whole line when the ring has
+   * cut into the middle of one (a split escape sequence would garble the
+   * screen), and ending on the screen the console is on.
+   */
+  replay(from = 0): Buffer {
+    let data = this.ring.since(from);
+    if (from < this.ring.start) {
+      const nl = data.indexOf(0x0a);
+      data = nl >= 0 ? data.subarray(nl + 1) : Buffer.alloc(0);
+    }
+    if (this.screen.alternate && ScreenMode.lastSwitch(data) !== true) {
+      return Buffer.concat([Buffer.from(ENTER_ALT), data]);
+    }
+    return data;
+  }
+}

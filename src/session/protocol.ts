@@ -1,0 +1,92 @@
+// The control socket's wire format. Every message is a frame: a 4-byte
+// big-endian length (of what follows), a 1-byte type, the payload. Requests,
+// replies and events are JSON; console output and keyboard input are raw
+// bytes, never re-encoded. A frame that is oversized, of an unknown type or
+// not valid JSON is a ProtocolError: the peer is told why and dropped.
+
+export const FRAME_JSON = 0x01;
+export const FRAME_DATA = 0x02;
+
+/** Largest payload of a data frame: output is forwarded in chunks below this. */
+export const MAX_DATA = 1024 * 1024;
+/** Largest JSON message: requests are small; a large one is an attack or a bug. */
+export const MAX_JSON = 64 * 1024;
+
+const HEADER = 5;
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+export type Frame = { type: typeof FRAME_JSON; message: Record<string, unknown> } | { type: typeof FRAME_DATA; data: Buffer };
+
+export function jsonFrame(message: object): Buffer {
+  return frame(FRAME_JSON, Buffer.from(JSON.stringify(message)));
+}
+
+export function dataFrame(data: Buffer): Buffer {
+  return frame(FRAME_DATA, data);
+}
+
+function frame(type: number, payload: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(HEADER);
+  head.writeUInt32BE(payload.length + 1, 0);
+  head[4] = type;
+  return Buffer.concat([head, payload]);
+}
+
+/** Splits a byte stream into frames; a frame may arrive in any number of pieces. */
+export class FrameDecoder {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /** The frames completed by chunk. Throws ProtocolError on a bad frame. */
+  push(chunk: Buffer): Frame[] {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.pendingBytes < HEADER) break;
+      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [buf];
+      const length = buf.readUInt32BE(0);
+      const type = buf[4]!;
+      checkHeader(length, type);
+      if (buf.length < 4 + length) break;
+      frames.push(decode(type, buf.subarray(HEADER, 4 + length)));
+      const rest = buf.subarray(4 + length);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+    }
+    return frames;
+  }
+
+  /** Bytes of an incomplete frame held: non-zero at end of stream means truncated. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+}
+
+// Checked as soon as the header is in, so an oversized frame is refused
+// before its bytes are buffered.
+function checkHeader(length: number, type: number): void {
+  if (type !== FRAME_JSON && type !== FRAME_DATA) {
+    throw new ProtocolError(`unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+  const max = type === FRAME_JSON ? MAX_JSON : MAX_DATA;
+  if (length < 1 || length - 1 > max) throw new ProtocolError(`frame of ${length - 1} bytes (most is ${max})`);
+}
+
+function decode(type: number, payload: Buffer): Frame {
+  if (type === FRAME_DATA) return { type: FRAME_DATA, data: Buffer.from(payload) };
+  let message: unknown;
+  try {
+    message = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new ProtocolError('a message that is not JSON');
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    throw new ProtocolError('a message that is not a JSON object');
+  }
+  return { type: FRAME_JSON, message: message as Record<string, unknown> };
+}

@@ -1,0 +1,50 @@
+// The most recent output of a console, for replay on attach, `tee
+// --no-follow`, a client that fell behind, and expect. Fixed capacity: old
+// bytes are overwritten. Positions are offsets in the console's whole output
+// (bytes ever written), so a reader can ask for "everything since N".
+export class RingBuffer {
+  private readonly buf: Buffer;
+  private total = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = Buffer.alloc(capacity);
+  }
+
+  /** Bytes ever written: the offset the next byte will have. */
+  get end(): number {
+    return this.total;
+  }
+
+  /** The offset of the oldest byte still held. */
+  get start(): number {
+    return Math.max(0, this.total - this.capacity);
+  }
+
+  write(chunk: Buffer): void {
+    const cap = this.capacity;
+    if (cap === 0) {
+      this.total += chunk.length;
+      return;
+    }
+    // Only the last `cap` bytes of a large chunk can survive.
+    const data = chunk.length > cap ? chunk.subarray(chunk.length - cap) : chunk;
+    const at = (this.total + chunk.length - data.length) % cap;
+    const first = Math.min(data.length, cap - at);
+    data.copy(this.buf, at, 0, first);
+    if (first < data.length) data.copy(this.buf, 0, first);
+    this.total += chunk.length;
+  }
+
+  /** A copy of the bytes from offset `from` (clamped to what is held) to the end. */
+  since(from: number): Buffer {
+    const begin = Math.min(Math.max(from, this.start), this.total);
+    const n = this.total - begin;
+    if (n === 0) return Buffer.alloc(0);
+    const at = begin % this.capacity;
+    const first = Math.min(n, this.capacity - at);
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, at, at + first);
+    if (first < n) this.buf.copy(out, first, 0, n - first);
+    return out;
+  }
+}

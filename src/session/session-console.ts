@@ -1,0 +1,114 @@
+// One console of a session: the child in its PTY, the sinks its output is
+// teed to, the hub attached clients subscribe to, and the rules for who
+// sets its size (the most recently active writer, as tmux's
+// `window-size latest`) and how input from many clients reaches it (one
+// write at a time, in arrival order).
+import type { ExitStatus, SpawnedConsole } from '../console/spawn.js';
+import type { WindowSize } from '../console/poll-console.js';
+import type { ConsoleSpec } from './console-spec.js';
+import { OutputHub } from './output-hub.js';
+import type { Sink } from './sinks/sink.js';
+
+export interface ConsoleEnd {
+  name: string;
+  exit: ExitStatus;
+}
+
+export type ConsoleState = 'running' | 'hung up' | 'exited';
+
+/** Something that may set a console's size: an attached, writing client. */
+export interface SizeSource {
+  cols: number;
+  rows: number;
+}
+
+export class SessionConsole {
+  readonly startedAt = Date.now();
+  exit: ExitStatus | undefined;
+  /** Settles once the child exited, its last byte was read and every sink flushed. */
+  ended!: Promise<ConsoleEnd>;
+  /** The output offset when input last arrived: where `expect` starts looking. */
+  inputMark = 0;
+  private writers: SizeSource[] = [];
+  private inputQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly spec: ConsoleSpec,
+    readonly child: SpawnedConsole,
+    readonly sinks: readonly Sink[],
+    readonly hub: OutputHub,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): ConsoleState {
+    if (this.exit !== undefined) return 'exited';
+    return this.child.console.isHungUp ? 'hung up' : 'running';
+  }
+
+  /** Its size now, or undefined once the console is closed. */
+  size(): WindowSize | undefined {
+    try {
+      return this.child.console.size();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True when its spec fixes the size: no terminal or client changes it. */
+  get fixedSize(): boolean {
+    return this.spec.cols !== undefined || this.spec.rows !== undefined;
+  }
+
+  get hasWriters(): boolean {
+    return this.writers.length > 0;
+  }
+
+  /** Types data into the console, after any input already on its way. */
+  input(data: Buffer): Promise<void> {
+    const write = async () => {
+      this.inputMark = this.hub.bytes;
+      await this.child.console.write(data);
+    };
+    const done = this.inputQueue.then(write);
+    this.inputQueue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** A writer became active (attached or typed): it now sets the size. */
+  touchWriter(w: SizeSource): void {
+    const latest = this.writers[this.writers.length - 1];
+    this.writers = [...this.writers.filter((x) => x !== w), w];
+    if (latest !== w) this.applySize(w);
+  }
+
+  /** A writer's terminal changed size: it applies if the writer is the latest. */
+  resizeWriter(w: SizeSource, cols: number, rows: number): void {
+    w.cols = cols;
+    w.rows = rows;
+    if (this.writers[this.writers.length - 1] === w) this.applySize(w);
+  }
+
+  /** A writer left: the size falls back to the next most recent one. */
+  dropWriter(w: SizeSource): void {
+    const wasLatest = this.writers[this.writers.length - 1] === w;
+    this.writers = this.writers.filter((x) => x !== w);
+    const next = this.writers[this.writers.length - 1];
+    if (wasLatest && next !== undefined) this.applySize(next);
+  }
+
+  /** Sets the size (unless fixed or ended) and tells the sinks (recordings). */
+  applySize(size: SizeSource): void {
+    if (this.fixedSize || this.exit !== undefined) return;
+    const now = this.size();
+    if (now === undefined || (now.cols === size.cols && now.rows === size.rows)) return;
+    try {
+      this.child.resize(size.cols, size.rows);
+    } catch {
+      return; // Ended between the check and here: nothing to resize.
+    }
+    for (const sink of this.sinks) sink.resize?.(size.cols, size.rows);
+  }
+}

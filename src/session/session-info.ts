@@ -1,0 +1,27 @@
+// What `ls` reports, as the server sends it and `ls --json` prints it.
+import type { ConsoleState } from './session-console.js';
+
+export interface ConsoleInfo {
+  name: string;
+  pid: number;
+  state: ConsoleState;
+  /** Set once the console exited with a code. */
+  exitCode: number | null;
+  /** Set once a signal ended it (its number). */
+  signal: number | null;
+  cols: number | null;
+  rows: number | null;
+  bytesOut: number;
+  /** Clients attached now. */
+  clients: number;
+  startedAt: string;
+  command: string;
+}
+
+export interface SessionInfo {
+  name: string;
+  socket: string;
+  pid: number;
+  startedAt: string;
+  consoles: ConsoleInfo[];
+}

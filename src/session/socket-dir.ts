@@ -1,0 +1,97 @@
+// Where session sockets live, and why they can be trusted: a directory only
+// its owner can enter ($XDG_RUNTIME_DIR/ptyplex, else /tmp/ptyplex-UID,
+// mode 0700). A socket with no server behind it is stale: removed, never
+// shown as a session.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { NAME_PATTERN } from './console-spec.js';
+import { SessionError } from './session-error.js';
+
+export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
+  const runtime = env.XDG_RUNTIME_DIR;
+  return runtime ? path.join(runtime, 'ptyplex') : `/tmp/ptyplex-${uid()}`;
+}
+
+/** Creates the directory (0700) if missing; refuses one others could enter or plant sockets in. */
+export function ensureSocketDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new SessionError(`cannot create socket directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  checkSocketDir(dir);
+}
+
+/** Throws SessionError unless dir is a real directory owned by us and closed to group and others. */
+export function checkSocketDir(dir: string): void {
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new SessionError(`socket directory ${dir} is not a directory; refusing to use it`);
+  if (st.uid !== uid()) throw new SessionError(`socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid()}); refusing to use it`);
+  if ((st.mode & 0o077) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    throw new SessionError(`socket directory ${dir} is open to group or others (mode ${mode}); refusing to use it (chmod 700 it)`);
+  }
+}
+
+/** The socket of session `name` in dir. */
+export function sessionSocket(dir: string, name: string): string {
+  if (!NAME_PATTERN.test(name)) throw new SessionError(`bad session name "${name}" (letters, digits, . _ -; not first . _ -)`);
+  return path.join(dir, name);
+}
+
+export type SocketState = 'live' | 'stale' | 'absent' | 'not a socket';
+
+/** Whether a server answers at path: connects and hangs up at once. */
+export function probeSocket(file: string): Promise<SocketState> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return Promise.resolve('absent');
+  }
+  if (!st.isSocket()) return Promise.resolve('not a socket');
+  return new Promise((resolve) => {
+    const sock = net.connect(file);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve('live');
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live');
+    });
+  });
+}
+
+/** The names of live sessions in dir, removing stale sockets on the way. */
+export async function liveSessions(dir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  checkSocketDir(dir);
+  const live: string[] = [];
+  for (const name of entries) {
+    const file = path.join(dir, name);
+    const state = await probeSocket(file);
+    if (state === 'live') live.push(name);
+    else if (state === 'stale') removeStale(file);
+  }
+  return live;
+}
+
+export function removeStale(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // Someone else cleaned it up first.
+  }
+}
+
+function uid(): number {
+  return process.getuid?.() ?? 0;
+}
