@@ -371,6 +371,21 @@ Napi::Value TcSetAttr(const Napi::CallbackInfo& info) {
   return Result(info.Env(), r);
 }
 
+// setSendBuffer(sock, bytes) -> the size the kernel granted | -errno. On a
+// unix stream socket the sender's buffer is all the kernel holds between
+// the two processes; the default (~208 KiB) is less than one turn of a busy
+// console's output, so a reader that keeps up would still fall behind.
+// The kernel caps the request at net.core.wmem_max.
+Napi::Value SetSendBuffer(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0) || !IsInt(info, 1)) return info.Env().Undefined();
+  int fd = Int(info, 0);
+  int size = Int(info, 1);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) < 0) return Result(info.Env(), -errno);
+  socklen_t len = sizeof size;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0) return Result(info.Env(), -errno);
+  return Result(info.Env(), size);
+}
+
 }  // namespace
 
 void DefineSys(Napi::Env env, Napi::Object exports) {
@@ -388,6 +403,7 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
   exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
+  exports.Set("setSendBuffer", Napi::Function::New(env, SetSendBuffer, "setSendBuffer"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));
   exports.Set("tcSetAttr", Napi::Function::New(env, TcSetAttr, "tcSetAttr"));

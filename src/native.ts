@@ -35,6 +35,8 @@ export interface NativeAddon {
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
   recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;
+  /** Asks for a socket send buffer of bytes; returns what was granted, or -errno. */
+  setSendBuffer(sock: number, bytes: number): number;
   /** out = [pid, uid, gid] of a connected unix socket's peer; 0 or -errno. */
   peerCred(sock: number, out: Int32Array): number;
   /** Copies the terminal's termios into out (termiosSize bytes); size or -errno. */

@@ -88,7 +88,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   try {
     for (const p of plans) session.start(p.spec, p.sinks, size());
   } catch (err) {
-    server.close();
+    await server.close();
     throw err;
   }
   daemonReady();
@@ -111,7 +111,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     const ends = await session.whenAllEnded();
     return runStatus(args.success, ends.map((e) => e.exit));
   } finally {
-    server.close();
+    await server.close();
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
   }

@@ -20,27 +20,37 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   const out = openOutput(args.output);
   const chalk = makeChalk(args.output === undefined ? args.color : false);
   const width = Math.max(...args.names.map((n) => n.length));
+  let stopping = false;
   // Connect to all first, so a bad name fails before anything is printed.
   const clients = await Promise.all(args.names.map(async (name) => ControlClient.connect(await consoleTarget(name, args))));
   const followed = clients.map((client, i) => {
     const name = args.names[i]!;
     const sink = args.names.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${name.padEnd(width)} | `) }) : undefined;
     client.on('data', (data) => (sink ? sink.write(data) : out.write(data)));
+    let finished = false;
     client.on('message', (msg) => {
       if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${name}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
+      if (msg.event === 'end' || msg.event === 'eof') finished = true;
     });
-    const done = new Promise<void>((resolve) => client.once('close', () => resolve())).then(() => sink?.end());
+    const done = new Promise<boolean>((resolve) => client.once('close', () => resolve(finished || stopping))).then(async (ok) => {
+      await sink?.end();
+      if (!ok) process.stderr.write(`ptyplex: ${name}: the session server hung up before the console ended\n`);
+      return ok;
+    });
     return { client, done, request: client.request({ op: 'tee', console: name, follow: args.follow }) };
   });
   await Promise.all(followed.map((f) => f.request));
-  const stop = () => clients.forEach((c) => c.close());
+  const stop = () => {
+    stopping = true;
+    clients.forEach((c) => c.close());
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await Promise.all(followed.map((f) => f.done));
+  const complete = await Promise.all(followed.map((f) => f.done));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await new Promise<void>((resolve) => (out === process.stdout ? resolve() : out.end(resolve)));
-  return 0;
+  return complete.every(Boolean) ? 0 : 1;
 }
 
 function openOutput(file: string | undefined): Writable {

@@ -10,6 +10,14 @@ import { WOULD_BLOCK, type PollConsole } from './poll-console.js';
 const SCRATCH = 64 * 1024;
 /** Stop gathering when less room than one PTY read (4 KiB) is left. */
 const MIN_READ = 4096;
+/**
+ * Chunks pushed per turn of the event loop before yielding. A child that
+ * writes without pause never lets the PTY run dry (no EAGAIN), and a reader
+ * that only stops at EAGAIN would starve everything else in the process:
+ * socket writes to clients, other consoles, requests. As libuv bounds its
+ * own reads per event, this bounds ours (256 KiB a turn).
+ */
+const BUDGET = 4;
 
 export class ConsoleReadable extends Readable {
   // One scratch buffer, reused: each chunk pushed is a right-sized copy.
@@ -17,6 +25,7 @@ export class ConsoleReadable extends Readable {
   // fault per 4 KiB of new memory, more than the copy.
   private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH);
   private waiting = false;
+  private yielded = false;
 
   constructor(
     private readonly console: PollConsole,
@@ -34,8 +43,18 @@ export class ConsoleReadable extends Readable {
   // gathered into one chunk: a PTY hands out at most 4 KiB a read, and one
   // push per read would cost more than the reads themselves.
   private pump(): void {
-    if (this.waiting || this.destroyed) return;
-    for (;;) {
+    if (this.waiting || this.yielded || this.destroyed) return;
+    for (let turn = 0; ; turn++) {
+      if (turn === BUDGET) {
+        // Edge-triggered: nothing will announce the data still queued, so
+        // come back for it ourselves, after the loop has run once.
+        this.yielded = true;
+        setImmediate(() => {
+          this.yielded = false;
+          this.pump();
+        });
+        return;
+      }
       let used = 0;
       let r: number;
       try {

@@ -35,6 +35,9 @@ export interface ControlServerOptions {
 
 type FrameHandler = (frame: Frame) => void;
 
+/** The kernel buffer asked for each client's socket. */
+const SEND_BUFFER = 1024 * 1024;
+
 /** How much recent output redraws a client that skipped ahead. */
 const REDRAW_BYTES = 64 * 1024;
 
@@ -77,13 +80,21 @@ export class ControlServer {
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
 
-  /** Stops listening, removes the socket and hangs up on every client. */
-  close(): void {
+  /**
+   * Stops listening, removes the socket and hangs up on every client once
+   * what is queued for it is sent; a client that does not take it within
+   * `grace` ms is cut off.
+   */
+  async close(grace = 2000): Promise<void> {
     if (this.server === undefined) return;
     this.server.close();
     this.server = undefined;
     removeStale(this.options.path);
-    for (const s of this.sockets) s.destroy();
+    const closing = [...this.sockets].map((s) => new Promise((resolve) => (s.destroyed ? resolve(undefined) : s.once('close', resolve))));
+    for (const s of this.sockets) s.end();
+    const timer = setTimeout(() => this.sockets.forEach((s) => s.destroy()), grace);
+    await Promise.all(closing);
+    clearTimeout(timer);
   }
 
   /** What `ls` shows of this session. */
@@ -118,7 +129,10 @@ export class ControlServer {
     this.sockets.add(sock);
     sock.on('error', () => undefined); // EPIPE, ECONNRESET: the close handler cleans up.
     sock.once('close', () => this.sockets.delete(sock));
-    const refusal = refusePeer(sock);
+    const fd = socketFd(sock);
+    // Room for a few turns of a busy console's output (see setSendBuffer).
+    if (fd !== undefined) native.setSendBuffer(fd, SEND_BUFFER);
+    const refusal = refusePeer(fd);
     if (refusal !== undefined) {
       this.drop(sock, refusal);
       return;
@@ -199,7 +213,7 @@ export class ControlServer {
     const readOnly = req.flag('readOnly');
     const writer = { cols: req.size('cols'), rows: req.size('rows') };
     const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
-    const feed = new ClientFeed(sock, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE, redraw);
+    const feed = new ClientFeed(sock, c.hub, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE, redraw);
     sock.write(jsonFrame({ ok: true, console: c.name }));
     writeData(sock, c.hub.replay());
     const unsubscribe = c.hub.subscribe(feed);
@@ -244,7 +258,7 @@ export class ControlServer {
     const c = this.consoleFor(req, false);
     const from = req.optionalString('from') === 'input' ? c.inputMark : 0;
     const follow = req.flag('follow') && c.exit === undefined;
-    const feed = new ClientFeed(sock, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE);
+    const feed = new ClientFeed(sock, c.hub, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE);
     sock.write(jsonFrame({ ok: true, console: c.name }));
     writeData(sock, c.hub.replay(from));
     if (!follow) {
@@ -296,8 +310,7 @@ function writeData(sock: Socket, data: Buffer): void {
 }
 
 /** Why this peer may not use the session, or undefined if it may. */
-function refusePeer(sock: Socket): string | undefined {
-  const fd = socketFd(sock);
+function refusePeer(fd: number | undefined): string | undefined {
   const cred = new Int32Array(3);
   if (fd === undefined || native.peerCred(fd, cred) < 0) return 'refused: cannot tell who you are';
   const me = process.getuid?.() ?? 0;

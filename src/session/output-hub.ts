@@ -1,8 +1,8 @@
 // A console's output as the session keeps it for clients: counted, kept in
 // a ring buffer for replay, watched for the alternate screen, and handed to
-// every subscriber (attached clients, tee followers, expect matchers). It is
-// a lossy sink: it never holds the console up; each subscriber bounds its
-// own queue.
+// every subscriber (attached clients, tee followers, expect matchers). A
+// subscriber may hold the console briefly (a client catching up after a
+// burst); how briefly is the subscriber's rule (see client-feed.ts).
 import { RingBuffer } from './ring-buffer.js';
 import { ENTER_ALT, ScreenMode } from './screen-mode.js';
 import type { Sink } from './sinks/sink.js';
@@ -11,11 +11,20 @@ export interface Subscriber {
   data(chunk: Buffer): void;
 }
 
-export class OutputHub implements Sink {
-  readonly lossless = false;
+/** What a subscriber may do to the console it follows. */
+export interface Holder {
+  /** Stop reading the console until release (the kernel makes the child wait). */
+  hold(s: Subscriber): void;
+  release(s: Subscriber): void;
+}
+
+export class OutputHub implements Sink, Holder {
+  readonly lossless = true;
   readonly ring: RingBuffer;
   readonly screen = new ScreenMode();
   private readonly subscribers = new Set<Subscriber>();
+  private readonly holds = new Set<Subscriber>();
+  private drainWaiters: Array<() => void> = [];
 
   constructor(ringSize: number) {
     this.ring = new RingBuffer(ringSize);
@@ -30,11 +39,23 @@ export class OutputHub implements Sink {
     this.ring.write(chunk);
     this.screen.scan(chunk);
     for (const s of this.subscribers) s.data(chunk);
-    return true;
+    return this.holds.size === 0;
   }
 
   onDrain(cb: () => void): void {
-    cb();
+    if (this.holds.size === 0) cb();
+    else this.drainWaiters.push(cb);
+  }
+
+  hold(s: Subscriber): void {
+    this.holds.add(s);
+  }
+
+  release(s: Subscriber): void {
+    if (!this.holds.delete(s) || this.holds.size > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const cb of waiters) cb();
   }
 
   end(): Promise<void> {
@@ -43,7 +64,10 @@ export class OutputHub implements Sink {
 
   subscribe(s: Subscriber): () => void {
     this.subscribers.add(s);
-    return () => this.subscribers.delete(s);
+    return () => {
+      this.subscribers.delete(s);
+      this.release(s);
+    };
   }
 
   get subscriberCount(): number {
