@@ -76,19 +76,33 @@ export class OutputHub implements Sink, Holder {
 
   /**
    * What a client that arrives now (or skips ahead) should be shown: the
-   * held output since `from`, starting on a whole line when the ring has
-   * cut into the middle of one (a split escape sequence would garble the
-   * screen), and ending on the screen the console is on.
+   * held output since `from`, ending on the screen the console is on. When
+   * the ring has cut into the output, the replay starts after the first
+   * newline or at the first escape, whichever comes first: the tail of a
+   * split escape sequence would garble the screen, and a full-screen
+   * program may write no newline at all.
    */
   replay(from = 0): Buffer {
     let data = this.ring.since(from);
-    if (from < this.ring.start) {
-      const nl = data.indexOf(0x0a);
-      data = nl >= 0 ? data.subarray(nl + 1) : Buffer.alloc(0);
-    }
+    if (from < this.ring.start) data = data.subarray(safeStart(data));
     if (this.screen.alternate && ScreenMode.lastSwitch(data) !== true) {
       return Buffer.concat([Buffer.from(ENTER_ALT), data]);
     }
     return data;
   }
+}
+
+const ESC = 0x1b;
+const NL = 0x0a;
+
+// Where output that was cut at an arbitrary byte can safely be shown from.
+function safeStart(data: Buffer): number {
+  const nl = data.indexOf(NL);
+  const esc = data.indexOf(ESC);
+  if (esc >= 0 && (nl < 0 || esc < nl)) return esc;
+  if (nl >= 0) return nl + 1;
+  // Neither: at least do not start inside a UTF-8 character.
+  let i = 0;
+  while (i < data.length && (data[i]! & 0xc0) === 0x80) i++;
+  return i;
 }
