@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from './helpers/cli.js';
+import { BIN, ptyplexInPty } from './helpers/cli.js';
 import { sha256, sleep, textFile } from './helpers/pty.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 
@@ -232,6 +232,34 @@ describe('a detached session', () => {
     s.cli(['send', 'sh', 'echo still-$((1+1))\n']);
     expect(s.cli(['expect', 'sh', 'still-\\d']).stdout).toBe('still-2\n');
     expect(fs.readFileSync(`${sock}.log`, 'utf8')).toMatch(/client dropped: protocol error: unknown frame type 0x47/);
+  });
+
+  it('a foreground run serves its socket too: send reaches a console, new adds a labelled one; the socket goes with it', async () => {
+    s = testSessions();
+    const run = ptyplexInPty(['run', '--names', 'sh,idle', 'sh', 'sleep 60'], { env: s.env });
+    await until(() => fs.existsSync(path.join(s.runtime, 'ptyplex', 'default')), 'the socket');
+    await until(() => s.cli(['ls', '--json']).status === 0, 'the server to answer');
+    expect(s.describe().consoles.map((c) => c.name)).toEqual(['sh', 'idle']);
+    s.cli(['send', 'sh', 'echo typed-$((2+3))\n']);
+    await run.waitFor(/sh   \| typed-5/);
+    expect(s.cli(['new', 'late', '--', 'echo hello from late; sleep 60'])).toMatchObject({ status: 0 });
+    await run.waitFor(/late \| hello from late/);
+    expect(s.cli(['kill-server']).status).toBe(0);
+    const { exit } = await run.done;
+    // SIGHUP ends each console, as a closed terminal would.
+    expect(exit.exitCode).toBe(128 + 1);
+    expect(fs.existsSync(path.join(s.runtime, 'ptyplex', 'default'))).toBe(false);
+  });
+
+  it('--replay-size bounds what is kept: tee --no-follow gives the tail, from a whole line', () => {
+    s = testSessions();
+    expect(s.cli(['run', '-d', '--replay-size', '1k', '--names', 'many', 'seq 1 2000; sleep 60']).status).toBe(0);
+    const tail = s.cli(['tee', 'many', '--no-follow']).stdout;
+    expect(tail.length).toBeLessThanOrEqual(1024);
+    expect(tail.length).toBeGreaterThan(1024 - 8);
+    expect(tail).toMatch(/^\d+\r\n/);
+    expect(tail.endsWith('1999\r\n2000\r\n')).toBe(true);
+    expect(s.describe().consoles[0]!.bytesOut).toBe([...Array(2000).keys()].reduce((n, i) => n + String(i + 1).length + 2, 0));
   });
 
   it('ten followers of a console writing 64 MiB, one stopped for 5 s: the nine and the log get every byte, the stopped one skips', async () => {
