@@ -220,12 +220,18 @@ describe('ptyplex run', () => {
     expect(y.stdout).toContain('hello /tmp 77');
   });
 
-  it('--help agrees with the man page', () => {
-    const help = execFileSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' });
+  it('--help of every command agrees with the man page', () => {
     const man = fs.readFileSync(path.join(path.dirname(BIN), '..', 'man', 'ptyplex.1'), 'utf8');
-    const options = [...help.matchAll(/--([a-z][a-z-]+)/g)].map((m) => m[1]!);
-    expect(options.length).toBeGreaterThan(10);
-    for (const o of new Set(options)) expect(man, `man page lacks --${o}`).toContain(`\\-\\-${o.replace(/-/g, '\\-')}`);
+    const commands = ['run', 'ls', 'attach', 'tee', 'send', 'expect', 'new', 'kill-server'];
+    const top = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    for (const command of commands) {
+      expect(top, `ptyplex --help lacks ${command}`).toContain(`ptyplex ${command}`);
+      expect(man, `man page lacks the command ${command}`).toMatch(new RegExp(`\\.B ptyplex ${command.replace(/-/g, '\\\\-')}`));
+      const help = execFileSync(process.execPath, [BIN, command, '--help'], { encoding: 'utf8' });
+      const options = [...help.matchAll(/--([a-z][a-z-]+)/g)].map((m) => m[1]!);
+      expect(options.length, command).toBeGreaterThan(2);
+      for (const o of new Set(options)) expect(man, `man page lacks --${o} (${command})`).toContain(`\\-\\-${o.replace(/-/g, '\\-')}`);
+    }
     for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'OPTIONS', 'EXIT STATUS', 'ENVIRONMENT', 'FILES', 'EXAMPLES']) {
       expect(man).toContain(`.SH "${section}"`);
     }
