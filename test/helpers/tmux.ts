@@ -129,8 +129,7 @@ export class Pane {
 
   /** Pids of the processes the pane's shell started whose command line contains `match`. */
   children(match: string): number[] {
-    const r = spawnSync('pgrep', ['-P', String(this.state().pid)], { encoding: 'utf8' });
-    return r.stdout.split('\n').filter(Boolean).map(Number).filter((pid) => cmdline(pid).includes(match));
+    return childProcesses(this.state().pid, match);
   }
 
   /** Polls the screen until it matches; the error shows the screen last seen. */
@@ -158,6 +157,12 @@ export class Pane {
       throw new Error(`${(err as Error).message}; last state ${JSON.stringify(last)}; screen:\n${this.screen()}`);
     }
   }
+}
+
+/** Pids of pid's children whose command line contains `match`. */
+export function childProcesses(pid: number, match: string): number[] {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number).filter((child) => cmdline(child).includes(match));
 }
 
 /** A process's command line, words joined by spaces; '' once it is gone. */
