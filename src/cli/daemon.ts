@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { BIN_ARGS } from './self.js';
 
 const FD_ENV = 'PTYPLEX_DAEMON_FD';
 const SOCKET_ENV = 'PTYPLEX_DAEMON_SOCKET';
@@ -44,7 +45,7 @@ function report(text: string): void {
  */
 export async function startDaemon(socket: string, logFile: string): Promise<number> {
   const log = fs.openSync(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [...BIN_ARGS, ...process.argv.slice(2)], {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
     env: { ...process.env, [FD_ENV]: String(READY_FD), [SOCKET_ENV]: socket },

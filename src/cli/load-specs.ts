@@ -13,13 +13,15 @@ export interface SpecArgs {
   cmds: readonly string[];
   file?: string | undefined;
   names?: string | undefined;
+  /** Nothing to spawn is fine (consoles will be adopted). */
+  allowEmpty?: boolean;
 }
 
 export function loadSpecs(args: SpecArgs): ConsoleSpec[] {
   const fromFile = args.file !== undefined ? readConfig(args.file) : [];
   const fromArgs = specsFromCommands(args.cmds, args.names);
   let specs = [...fromFile, ...fromArgs];
-  if (specs.length === 0) {
+  if (specs.length === 0 && !args.allowEmpty) {
     const found = ['ptyplex.yaml', 'ptyplex.yml', 'Procfile'].find((f) => fs.existsSync(f));
     if (found === undefined) throw new UserError('nothing to run: give commands, or -f with a Procfile or ptyplex.yaml');
     specs = readConfig(found);

@@ -34,7 +34,7 @@ function consoleRow(session: string, c: ConsoleInfo, now: number): string[] {
   return [
     session,
     c.name,
-    String(c.pid),
+    c.pid === null ? '-' : String(c.pid),
     stateText(c),
     c.cols !== null ? `${c.cols}x${c.rows}` : '-',
     bytesText(c.bytesOut),

@@ -4,6 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
 import { SessionError } from '../session/session-error.js';
+import { adoptCommand, type AdoptArgs } from './adopt.js';
 import { attachCommand, type AttachArgs } from './attach.js';
 import { daemonFailed } from './daemon.js';
 import { DEFAULT_DETACH_KEYS } from './detach-keys.js';
@@ -32,6 +33,9 @@ function runOptions(y: Argv) {
     .option('kill-timeout', { type: 'string', default: '5s', describe: 'Grace between SIGINT and SIGKILL when stopping' })
     .option('cols', { type: 'number', default: 80, describe: 'Console width when not on a terminal' })
     .option('rows', { type: 'number', default: 24, describe: 'Console height when not on a terminal' })
+    .option('adopt', { type: 'string', array: true, default: [] as string[], describe: 'Adopt the PTY masters runc/crun send to console socket PATH, as NAME (NAME=PATH)' })
+    .option('once', { type: 'boolean', default: false, describe: 'With --adopt: stop listening after the first console' })
+    .option('close-on-hangup', { type: 'string', describe: 'End an adopted console GRACE after its last slave closes (alone: at once)' })
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run the session in the background; return once its consoles started' })
     .option('replay-size', { type: 'string', default: '256k', describe: 'Recent output each console keeps for attach, tee and expect' })
     .option('client-queue', { type: 'string', default: '4M', describe: 'Output queued for a slow client before it skips ahead' });
@@ -116,12 +120,25 @@ export async function main(argv: string[]): Promise<number> {
         status = await newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
       },
     )
+    .command(
+      'adopt',
+      'Receive container consoles on a console socket (runc/crun --console-socket)',
+      (y) =>
+        y
+          .option('console-socket', { type: 'string', demandOption: true, describe: 'The socket to listen on (created 0600)' })
+          .option('name', { type: 'string', describe: 'Console name (then NAME-2 ...); default: the socket file\'s name' })
+          .option('once', { type: 'boolean', default: false, describe: 'Stop listening after the first console' })
+          .option('close-on-hangup', { type: 'string', describe: 'End a console GRACE after its last slave closes (alone: at once)' }),
+      async (a) => {
+        status = await adoptCommand(a as AdoptArgs);
+      },
+    )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
       status = await killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, kill-server')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, kill-server')
     .strict()
     .help()
     .alias('h', 'help')

@@ -6,8 +6,9 @@
 // Ctrl-C kills at once. --detach does the same in a background server.
 import fs from 'node:fs';
 import path from 'node:path';
-import { consoleSize, type ConsoleSpec } from '../session/console-spec.js';
+import { NAME_PATTERN, consoleSize, type ConsoleSpec } from '../session/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
+import { Adoption, type AdoptRequest } from '../session/adoption.js';
 import { ControlServer } from '../session/control-server.js';
 import { Session } from '../session/session.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
@@ -21,6 +22,9 @@ import type { TargetArgs } from './target.js';
 import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
 
 export interface RunArgs extends TargetArgs {
+  adopt: string[];
+  once: boolean;
+  closeOnHangup?: string | undefined;
   detach: boolean;
   replaySize: string;
   clientQueue: string;
@@ -44,7 +48,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const ringSize = parseByteSize(args.replaySize, 'replay-size');
   const clientQueue = parseByteSize(args.clientQueue, 'client-queue');
   if (args.logPlain && args.logDir === undefined) throw new UserError('--log-plain needs --log-dir');
-  const specs = loadSpecs(args);
+  const adoptions = adoptRequests(args);
+  const specs = loadSpecs({ ...args, allowEmpty: adoptions.length > 0 });
+  for (const s of specs) if (s.adopt !== undefined) adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: args.once, ...closeOnHangupOf(args) });
+  const spawned = specs.filter((s) => s.adopt === undefined);
   const daemon = daemonSocket();
   const socket = daemon ?? (await serverSocket(args));
   if (args.detach && daemon === undefined) return startDaemon(socket, `${socket}.log`);
@@ -57,7 +64,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const size = () => (onTerminal && stdout.isTTY ? { cols: stdout.columns, rows: stdout.rows } : { cols: args.cols, rows: args.rows });
   const chalk = makeChalk(args.color);
   const labelled = specs.length > 1 || args.prefix;
-  const width = Math.max(...specs.map((s) => s.name.length));
+  const width = Math.max(0, ...specs.map((s) => s.name.length), ...adoptions.map((a) => a.name.length));
   const terminalSink = (spec: ConsoleSpec, i: number, label: boolean): Sink[] => {
     if (!onTerminal) return [];
     if (!label) return [new RawTerminalSink(stdout)];
@@ -65,20 +72,25 @@ export async function runCommand(args: RunArgs): Promise<number> {
     return [new PrefixSink(stdout, { label: text, timestamps: args.timestamps, marker: chalk.inverse('%') })];
   };
   // Everything that can fail (log files) is opened before anything starts.
-  const plans = specs.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...openFileSinks(spec, args, consoleSize(spec, size()))] }));
+  const plans = spawned.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...openFileSinks(spec, args, consoleSize(spec, size()))] }));
 
   const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket } });
+  const log = (line: string) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`));
+  // Consoles that arrive later (`ptyplex new`, adopted) are always
+  // labelled: they share the terminal.
+  const laterSinks = (spec: ConsoleSpec) => [...terminalSink(spec, session.consoles.size, true), ...openFileSinks(spec, args, consoleSize(spec, size()))];
+  const adoption = new Adoption(session, laterSinks, size, log);
   const server = new ControlServer(session, {
     path: socket,
     name: path.basename(socket),
     clientQueue,
-    // Consoles added later (`ptyplex new`) are always labelled: they share the terminal.
-    startConsole: (spec) => {
-      const sinks = [...terminalSink(spec, session.consoles.size, true), ...openFileSinks(spec, args, consoleSize(spec, size()))];
-      return session.start(spec, sinks, size());
+    startConsole: (spec) => session.start(spec, laterSinks(spec), size()),
+    adopt: (req) => adoption.listen(req),
+    killServer: () => {
+      adoption.close();
+      session.stop('SIGHUP', killTimeout);
     },
-    killServer: () => session.stop('SIGHUP', killTimeout),
-    log: (line) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`)),
+    log,
   });
   await server.listen();
   session.on('end', (end) => {
@@ -86,8 +98,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
     for (const sink of c?.sinks ?? []) sink.note?.(chalk.dim(describeEnd(end.name, end.exit)));
   });
   try {
+    for (const a of adoptions) await adoption.listen(a);
     for (const p of plans) session.start(p.spec, p.sinks, size());
   } catch (err) {
+    adoption.close();
     await server.close();
     throw err;
   }
@@ -100,6 +114,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     signalled++;
     if (signalled === 1) {
       process.stderr.write(chalk.dim(`ptyplex: ${signal}: stopping every console (SIGKILL in ${args.killTimeout}${signal === 'SIGINT' ? '; Ctrl-C again to kill now' : ''})\n`));
+      adoption.close();
       session.stop('SIGINT', killTimeout);
     } else {
       session.kill();
@@ -111,10 +126,28 @@ export async function runCommand(args: RunArgs): Promise<number> {
     const ends = await session.whenAllEnded();
     return runStatus(args.success, ends.map((e) => e.exit));
   } finally {
+    adoption.close();
     await server.close();
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
   }
+}
+
+// --adopt NAME=PATH (or just PATH: named after the socket file).
+function adoptRequests(args: RunArgs): AdoptRequest[] {
+  return args.adopt.map((item) => {
+    const eq = item.indexOf('=');
+    const file = path.resolve(eq >= 0 ? item.slice(eq + 1) : item);
+    const name = eq >= 0 ? item.slice(0, eq) : path.basename(file).replace(/\.sock$/, '');
+    if (!NAME_PATTERN.test(name)) throw new UserError(`--adopt: bad console name "${name}" (letters, digits, _ . -)`);
+    return { socket: file, name, once: args.once, ...closeOnHangupOf(args) };
+  });
+}
+
+/** --close-on-hangup alone is 0 (end as soon as drained); with a value, that grace. */
+export function closeOnHangupOf(args: { closeOnHangup?: string | undefined }): { closeOnHangup?: number } {
+  if (args.closeOnHangup === undefined) return {};
+  return { closeOnHangup: args.closeOnHangup === '' ? 0 : parseDuration(args.closeOnHangup, 'close-on-hangup') };
 }
 
 // mkdir -p, one level at a time: Node's recursive mkdirSync never returns

@@ -2,4 +2,5 @@ export { ConsolePoller } from './console-poller.js';
 export { ConsoleReadable, ConsoleWritable } from './console-stream.js';
 export { ConsoleClosedError } from './errors.js';
 export { PollConsole, WOULD_BLOCK, type WindowSize } from './poll-console.js';
+export { adopt, type AdoptOptions, type AdoptedConsole } from './adopt.js';
 export { defaultConsolePoller, spawn, type ExitStatus, type SpawnOptions, type SpawnedConsole } from './spawn.js';

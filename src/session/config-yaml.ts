@@ -1,5 +1,6 @@
 // ptyplex.yaml: a map of consoles, each a command string or an object with
-// cmd, cwd, env, cols, rows. Errors name the file and the line.
+// cmd (or adopt: a console socket to receive its master on), cwd, env,
+// cols, rows. Errors name the file and the line.
 //
 //   consoles:
 //     web: npm start
@@ -10,7 +11,7 @@ import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } fro
 import { ConfigError } from './config-error.js';
 import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
 
-const KEYS = new Set(['cmd', 'cwd', 'env', 'cols', 'rows']);
+const KEYS = new Set(['cmd', 'adopt', 'cwd', 'env', 'cols', 'rows']);
 
 export function parseYamlConfig(text: string, file: string): ConsoleSpec[] {
   const lines = new LineCounter();
@@ -52,7 +53,7 @@ function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined,
     const key = isScalar(item.key) ? String(item.key.value) : '';
     const v = item.value as Node | null;
     if (!KEYS.has(key)) fail(item.key as Node, `console "${name}": unknown key "${key}" (expected ${[...KEYS].join(', ')})`);
-    if (key === 'cmd' || key === 'cwd') {
+    if (key === 'cmd' || key === 'cwd' || key === 'adopt') {
       const t = isScalar(v) ? text(v) : undefined;
       if (t === undefined) return fail(v ?? (item.key as Node), `console "${name}": ${key} must be a non-empty string`);
       spec[key] = t;
@@ -71,7 +72,8 @@ function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined,
       }
     }
   }
-  if (spec.cmd === '') fail(value, `console "${name}" has no cmd`);
+  if (spec.cmd === '' && spec.adopt === undefined) fail(value, `console "${name}" has no cmd (or adopt)`);
+  if (spec.cmd !== '' && spec.adopt !== undefined) fail(value, `console "${name}" has both cmd and adopt`);
   return spec;
 }
 

@@ -1,9 +1,12 @@
 // What one console of a session is: a name and a shell command line, with
-// its working directory, extra environment and fixed size if any.
+// its working directory, extra environment and fixed size if any; or a name
+// and the console socket a runtime will send its master to.
 export interface ConsoleSpec {
   name: string;
-  /** Run with `$SHELL -c` (else /bin/sh). */
+  /** Run with `$SHELL -c` (else /bin/sh); '' for an adopted console. */
   cmd: string;
+  /** Instead of a command: the console socket its master is adopted from. */
+  adopt?: string;
   cwd?: string;
   env?: Record<string, string>;
   cols?: number;

@@ -7,6 +7,7 @@
 // unaffected.
 import net, { type Socket } from 'node:net';
 import { native } from '../native.js';
+import type { AdoptRequest } from './adoption.js';
 import { ClientFeed, DEFAULT_CLIENT_QUEUE } from './client-feed.js';
 import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
 import { describeEnd } from './exit-status.js';
@@ -27,6 +28,8 @@ export interface ControlServerOptions {
   requestTimeout?: number;
   /** Starts a console asked for by `ptyplex new`. */
   startConsole(spec: ConsoleSpec): SessionConsole;
+  /** `ptyplex adopt`: listen on a console socket; resolves once listening. */
+  adopt(req: AdoptRequest): Promise<void>;
   /** `ptyplex kill-server`: stop every console; the server closes when they end. */
   killServer(): void;
   /** The server's own messages: a refused peer, a dropped client. */
@@ -122,6 +125,7 @@ export class ControlServer {
       clients: this.attached.get(c) ?? 0,
       startedAt: new Date(c.startedAt).toISOString(),
       command: c.spec.cmd,
+      ...(c.spec.adopt !== undefined && { adoptedFrom: c.spec.adopt }),
     };
   }
 
@@ -186,6 +190,9 @@ export class ControlServer {
         return ignore;
       case 'new':
         this.newConsole(sock, req);
+        return ignore;
+      case 'adopt':
+        this.adopt(sock, req);
         return ignore;
       case 'kill-server':
         // The client waits for the hang-up, which comes when the server exits.
@@ -280,6 +287,17 @@ export class ControlServer {
     c.input(data).then(
       () => sock.end(jsonFrame({ ok: true, bytes: data.length })),
       (err: Error) => sock.end(jsonFrame({ ok: false, error: `console "${c.name}" closed: ${err.message}` })),
+    );
+  }
+
+  private adopt(sock: Socket, req: Request): void {
+    const name = req.string('name');
+    if (!NAME_PATTERN.test(name)) throw new SessionError(`bad console name "${name}" (letters, digits, . _ -; not first . _ -)`);
+    const closeOnHangup = req.optionalNumber('closeOnHangup');
+    const adoptReq: AdoptRequest = { socket: req.string('socket'), name, once: req.flag('once'), ...(closeOnHangup !== undefined && { closeOnHangup }) };
+    this.options.adopt(adoptReq).then(
+      () => sock.end(jsonFrame({ ok: true })),
+      (err: Error) => sock.end(jsonFrame({ ok: false, error: err.message })),
     );
   }
 

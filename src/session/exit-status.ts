@@ -16,9 +16,10 @@ export function signalName(signal: number): string {
   return found ? found[0] : `signal ${signal}`;
 }
 
-/** "web exited with code 3", "db killed by SIGTERM". */
+/** "web exited with code 3", "db killed by SIGTERM", "box closed" (adopted). */
 export function describeEnd(name: string, exit: ExitStatus): string {
   if (exit.signal !== null) return `${name} killed by ${signalName(exit.signal)}`;
+  if (exit.exitCode === null) return `${name} closed`;
   const hint = exit.exitCode === 127 ? ' (command not found)' : exit.exitCode === 126 ? ' (not executable)' : '';
   return `${name} exited with code ${exit.exitCode}${hint}`;
 }

@@ -27,6 +27,13 @@ export class Request {
     return v;
   }
 
+  optionalNumber(key: string): number | undefined {
+    const v = this.message[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ProtocolError(`"${key}" must be a number of 0 or more`);
+    return v;
+  }
+
   flag(key: string): boolean {
     const v = this.message[key] ?? false;
     if (typeof v !== 'boolean') throw new ProtocolError(`"${key}" must be true or false`);

@@ -3,6 +3,7 @@
 // sets its size (the most recently active writer, as tmux's
 // `window-size latest`) and how input from many clients reaches it (one
 // write at a time, in arrival order).
+import type { AdoptedConsole } from '../console/adopt.js';
 import type { ExitStatus, SpawnedConsole } from '../console/spawn.js';
 import type { WindowSize } from '../console/poll-console.js';
 import type { ConsoleSpec } from './console-spec.js';
@@ -14,7 +15,8 @@ export interface ConsoleEnd {
   exit: ExitStatus;
 }
 
-export type ConsoleState = 'running' | 'hung up' | 'exited';
+/** closed: an adopted console that was closed (it has no exit status). */
+export type ConsoleState = 'running' | 'hung up' | 'exited' | 'closed';
 
 /** Something that may set a console's size: an attached, writing client. */
 export interface SizeSource {
@@ -34,7 +36,8 @@ export class SessionConsole {
 
   constructor(
     readonly spec: ConsoleSpec,
-    readonly child: SpawnedConsole,
+    /** The child in its PTY, or an adopted master (pid null). */
+    readonly child: SpawnedConsole | AdoptedConsole,
     readonly sinks: readonly Sink[],
     readonly hub: OutputHub,
   ) {}
@@ -44,7 +47,7 @@ export class SessionConsole {
   }
 
   get state(): ConsoleState {
-    if (this.exit !== undefined) return 'exited';
+    if (this.exit !== undefined) return this.exit.exitCode === null && this.exit.signal === null ? 'closed' : 'exited';
     return this.child.console.isHungUp ? 'hung up' : 'running';
   }
 

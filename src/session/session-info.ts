@@ -3,7 +3,8 @@ import type { ConsoleState } from './session-console.js';
 
 export interface ConsoleInfo {
   name: string;
-  pid: number;
+  /** null for an adopted console: no process of ours. */
+  pid: number | null;
   state: ConsoleState;
   /** Set once the console exited with a code. */
   exitCode: number | null;
@@ -16,6 +17,8 @@ export interface ConsoleInfo {
   clients: number;
   startedAt: string;
   command: string;
+  /** For an adopted console: the console socket it came through. */
+  adoptedFrom?: string;
 }
 
 export interface SessionInfo {

@@ -6,7 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { ConsolePoller } from '../console/console-poller.js';
 import { ConsoleReadable } from '../console/console-stream.js';
-import { spawn } from '../console/spawn.js';
+import { adopt } from '../console/adopt.js';
+import { spawn, type SpawnedConsole } from '../console/spawn.js';
+import type { AdoptedConsole } from '../console/adopt.js';
 import { consoleSize, type ConsoleSpec } from './console-spec.js';
 import { OutputHub } from './output-hub.js';
 import { SessionConsole, type ConsoleEnd } from './session-console.js';
@@ -25,6 +27,8 @@ export interface SessionOptions {
 export interface SessionEvents {
   start: [SessionConsole];
   end: [ConsoleEnd];
+  /** A console started or a hold was released: whenAllEnded looks again. */
+  change: [];
 }
 
 export const DEFAULT_RING_SIZE = 256 * 1024;
@@ -35,6 +39,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly startedAt = Date.now();
   private readonly poller = new ConsolePoller();
   private killTimer: NodeJS.Timeout | undefined;
+  private holds = 0;
 
   constructor(private readonly options: SessionOptions = {}) {
     super();
@@ -50,6 +55,47 @@ export class Session extends EventEmitter<SessionEvents> {
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
       env: { ...process.env, ...this.options.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
     });
+    return this.track(spec, child, sinks);
+  }
+
+  /**
+   * Takes over fd, a PTY master someone else made (a container runtime), as
+   * console `spec.name`. It ends when closed: by stop or kill, or
+   * closeOnHangup ms after its last slave closed.
+   */
+  adopt(spec: ConsoleSpec, fd: number, sinks: readonly Sink[], size: { cols: number; rows: number }, options: { closeOnHangup?: number } = {}): SessionConsole {
+    if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
+    const child = adopt(fd, { poller: this.poller, ...options });
+    // A runtime that set no size leaves 0x0, which line editors cannot
+    // work with: give it the session's until a client sets its own.
+    const now = child.console.size();
+    if (now.cols === 0 || now.rows === 0) child.resize(size.cols, size.rows);
+    return this.track(spec, child, sinks);
+  }
+
+  /** A name not taken yet: base, else base-2, base-3 ... */
+  freeName(base: string): string {
+    let name = base;
+    for (let n = 2; this.consoles.has(name); n++) name = `${base}-${n}`;
+    return name;
+  }
+
+  /**
+   * Keeps whenAllEnded waiting even with no live console (a console
+   * socket still listening); returns the release.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.emit('change');
+    };
+  }
+
+  private track(spec: ConsoleSpec, child: SpawnedConsole | AdoptedConsole, sinks: readonly Sink[]): SessionConsole {
     const hub = new OutputHub(this.options.ringSize ?? DEFAULT_RING_SIZE);
     const c = new SessionConsole(spec, child, sinks, hub);
     const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]);
@@ -62,6 +108,7 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     this.consoles.set(spec.name, c);
     this.emit('start', c);
+    this.emit('change');
     return c;
   }
 
@@ -83,16 +130,16 @@ export class Session extends EventEmitter<SessionEvents> {
    * those still alive after killTimeout ms.
    */
   stop(signal: NodeJS.Signals, killTimeout: number): void {
-    for (const c of this.live()) signalGroup(c.child.pid, signal);
+    for (const c of this.live()) end(c, signal);
     clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => this.kill(), killTimeout);
     this.killTimer.unref();
   }
 
-  /** SIGKILL to every console's process group, now. */
+  /** SIGKILL to every console's process group (adopted ones: closed), now. */
   kill(): void {
     clearTimeout(this.killTimer);
-    for (const c of this.consoles.values()) signalGroup(c.child.pid, 'SIGKILL');
+    for (const c of this.consoles.values()) end(c, 'SIGKILL');
   }
 
   /**
@@ -100,10 +147,12 @@ export class Session extends EventEmitter<SessionEvents> {
    * including consoles started while it waited.
    */
   async whenAllEnded(): Promise<ConsoleEnd[]> {
-    let seen = -1;
-    while (seen !== this.consoles.size) {
-      seen = this.consoles.size;
+    for (;;) {
+      const seen = this.consoles.size;
       await Promise.all([...this.consoles.values()].map((c) => c.ended));
+      if (this.consoles.size !== seen) continue;
+      if (this.holds === 0) break;
+      await new Promise((resolve) => this.once('change', () => resolve(undefined)));
     }
     clearTimeout(this.killTimer);
     // Nothing a console started outlives the session: background
@@ -114,11 +163,16 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 }
 
-// Each console's child leads its own session and process group (forkpty
-// calls setsid), so -pid reaches it and everything it started in the group.
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+// Each spawned console's child leads its own session and process group
+// (forkpty calls setsid), so -pid reaches it and everything it started in
+// the group. An adopted console has no process of ours: it is closed.
+function end(c: SessionConsole, signal: NodeJS.Signals): void {
+  if (c.child.pid === null) {
+    c.child.kill();
+    return;
+  }
   try {
-    process.kill(-pid, signal);
+    process.kill(-c.child.pid, signal);
   } catch {
     // ESRCH: the group is already empty.
   }

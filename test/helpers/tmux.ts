@@ -69,6 +69,15 @@ export class Pane {
     readonly target: string,
   ) {}
 
+  /** Ends the pane's tmux session: SIGHUP to everything running in it. */
+  kill(): void {
+    try {
+      this.tmux.run(['kill-session', '-t', this.target.split(':')[0]!]);
+    } catch {
+      // Already gone.
+    }
+  }
+
   /** Types text literally (no key names), as a user would. */
   type(text: string): void {
     this.tmux.run(['send-keys', '-t', this.target, '-l', text]);

@@ -1,0 +1,62 @@
+// `ptyplex adopt --console-socket PATH`: have a session listen on PATH for
+// the PTY masters container runtimes send (runc/crun --console-socket) and
+// take each in as a console. With no session running, one is started in the
+// background for it. Returns once the socket is listening, so a script can
+// run the runtime next.
+import path from 'node:path';
+import { ControlClient } from '../session/control-client.js';
+import { NAME_PATTERN } from '../session/console-spec.js';
+import { liveSessions, socketDir } from '../session/socket-dir.js';
+import { closeOnHangupOf } from './run.js';
+import { BIN_ARGS } from './self.js';
+import { explicitSocket, type TargetArgs } from './target.js';
+import { EX_USAGE, UserError } from './user-error.js';
+import { spawnSync } from 'node:child_process';
+
+export interface AdoptArgs extends TargetArgs {
+  consoleSocket: string;
+  name?: string | undefined;
+  once: boolean;
+  closeOnHangup?: string | undefined;
+}
+
+export async function adoptCommand(args: AdoptArgs): Promise<number> {
+  const socket = path.resolve(args.consoleSocket);
+  const name = args.name ?? path.basename(socket).replace(/\.sock$/, '');
+  if (!NAME_PATTERN.test(name)) throw new UserError(`bad console name "${name}" (letters, digits, _ . -)`, EX_USAGE);
+  const hangup = closeOnHangupOf(args);
+  const session = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET ?? (await defaultSession());
+  if (session !== undefined && (await isLive(session))) {
+    const client = await ControlClient.connect(session);
+    try {
+      await client.request({ op: 'adopt', socket, name, once: args.once, ...hangup });
+    } finally {
+      client.close();
+    }
+    return 0;
+  }
+  // No session: start one whose only job (for now) is this socket.
+  const run = [...BIN_ARGS, 'run', '-d', '--adopt', `${name}=${socket}`];
+  if (args.once) run.push('--once');
+  if (args.closeOnHangup !== undefined) run.push(`--close-on-hangup=${args.closeOnHangup}`);
+  if (args.socket !== undefined) run.push('-S', args.socket);
+  else if (args.session !== undefined) run.push('-L', args.session);
+  const r = spawnSync(process.execPath, run, { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+// The one session a user means without -L: default if it runs.
+async function defaultSession(): Promise<string | undefined> {
+  const dir = socketDir();
+  const live = await liveSessions(dir);
+  return live.includes('default') ? path.join(dir, 'default') : undefined;
+}
+
+async function isLive(socket: string): Promise<boolean> {
+  try {
+    (await ControlClient.connect(socket)).close();
+    return true;
+  } catch {
+    return false;
+  }
+}

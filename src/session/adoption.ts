@@ -1,0 +1,67 @@
+// Console sockets a session listens on, and what becomes of each master
+// that arrives: a console of the session named after the request (web,
+// web-2 ...), teed to the sinks a spawned console would get. While any
+// socket listens the session is held open, even with no console yet.
+import { native } from '../native.js';
+import { ConsoleSocketListener } from './console-socket.js';
+import type { ConsoleSpec } from './console-spec.js';
+import type { Session } from './session.js';
+import type { Sink } from './sinks/sink.js';
+
+export interface AdoptRequest {
+  /** The console socket's path. */
+  socket: string;
+  /** The consoles' name: NAME, then NAME-2 ... */
+  name: string;
+  /** Stop listening after the first console. */
+  once?: boolean;
+  /** End an adopted console this many ms after its last slave closed. */
+  closeOnHangup?: number;
+}
+
+export class Adoption {
+  private readonly listeners = new Map<ConsoleSocketListener, () => void>();
+
+  constructor(
+    private readonly session: Session,
+    private readonly sinksFor: (spec: ConsoleSpec) => Sink[],
+    private readonly size: () => { cols: number; rows: number },
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Listens on req.socket; resolves once listening, throws SessionError if it cannot. */
+  async listen(req: AdoptRequest): Promise<void> {
+    const listener = new ConsoleSocketListener(req.socket);
+    await listener.listen();
+    this.listeners.set(listener, this.session.hold());
+    listener.on('log', (line) => this.log(`${req.socket}: ${line}`));
+    listener.on('console', (fd, sent) => {
+      const spec: ConsoleSpec = { name: this.session.freeName(req.name), cmd: '', adopt: req.socket };
+      try {
+        const closeOnHangup = req.closeOnHangup;
+        this.session.adopt(spec, fd, this.sinksFor(spec), this.size(), closeOnHangup !== undefined ? { closeOnHangup } : {});
+        this.log(`${req.socket}: adopted ${JSON.stringify(sent)} as ${spec.name}`);
+      } catch (err) {
+        native.close(fd);
+        this.log(`${req.socket}: cannot adopt a console: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (req.once) this.stop(listener);
+    });
+  }
+
+  /** Every socket being listened on. */
+  get sockets(): string[] {
+    return [...this.listeners.keys()].map((l) => l.path);
+  }
+
+  /** Stops listening everywhere (kill-server, Ctrl-C). */
+  close(): void {
+    for (const l of [...this.listeners.keys()]) this.stop(l);
+  }
+
+  private stop(listener: ConsoleSocketListener): void {
+    listener.close();
+    this.listeners.get(listener)?.();
+    this.listeners.delete(listener);
+  }
+}

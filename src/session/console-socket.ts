@@ -1,0 +1,167 @@
+// The listening end of runc's and crun's --console-socket: a pathname
+// SOCK_STREAM unix socket. The runtime connects, sends one message whose
+// payload is a name we do not parse (runc: the master's path; crun: " ";
+// 0 to 4095 bytes) with exactly one SCM_RIGHTS fd, the PTY master, and
+// closes; nothing is sent back. Every other shape is refused with a
+// reason and touches nothing else: no fd, two fds (the extra is closed and
+// logged; runc never sends two),
+// a fd that is not a terminal, an oversized payload, a peer that stalls.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net, { type Socket } from 'node:net';
+import path from 'node:path';
+import { native } from '../native.js';
+import { Desc } from '../poller/desc.js';
+import { Event } from '../poller/event.js';
+import { Poller } from '../poller/poller.js';
+import { EAGAIN } from '../sys-error.js';
+import { SessionError } from './session-error.js';
+import { probeSocket, removeStale } from './socket-dir.js';
+
+/** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
+export const MAX_NAME = 4095;
+const STALL_MS = 5000;
+const MAX_FDS = 8;
+
+export interface ConsoleSocketEvents {
+  /** A PTY master arrived; the listener no longer owns fd. */
+  console: [fd: number, name: string];
+  /** A connection refused, or an oddity in one accepted, and why. */
+  log: [message: string];
+}
+
+export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
+  private server: net.Server | undefined;
+  private readonly pending = new Set<() => void>();
+  // Its own poller: connections are few and short, and closing the
+  // listener closes everything it watched.
+  private readonly poller = new Poller();
+
+  constructor(readonly path: string) {
+    super();
+  }
+
+  /** Binds the socket 0600, replacing only a stale socket, in a directory we own. */
+  async listen(): Promise<void> {
+    const dir = path.dirname(this.path);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      throw new SessionError(`console socket directory ${dir} does not exist`);
+    }
+    const me = process.getuid?.() ?? 0;
+    if (st.uid !== me) throw new SessionError(`console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${me})`);
+    const state = await probeSocket(this.path);
+    if (state === 'live') throw new SessionError(`${this.path} is in use by another listener`);
+    if (state === 'not a socket') throw new SessionError(`${this.path} exists and is not a socket; refusing to replace it`);
+    if (state === 'stale') removeStale(this.path);
+    // Paused: the bytes and the fd are read here with recvmsg, never by libuv.
+    const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new SessionError(`cannot listen on ${this.path}: ${err.code ?? err.message}`)));
+      const umask = process.umask(0o177);
+      try {
+        server.listen(this.path, () => resolve());
+      } finally {
+        process.umask(umask);
+      }
+    });
+  }
+
+  /** Stops listening and removes the socket; connections in progress are dropped. */
+  close(): void {
+    this.server?.close();
+    if (this.server !== undefined) removeStale(this.path);
+    this.server = undefined;
+    for (const drop of [...this.pending]) drop();
+    this.poller.close();
+  }
+
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
+  private accept(sock: Socket): void {
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) {
+      sock.destroy();
+      return;
+    }
+    const desc = Desc.handleRead(fd);
+    const peer = new Peer();
+    const finish = () => {
+      clearTimeout(timer);
+      this.pending.delete(finish);
+      if (!this.poller.isClosed) this.poller.stop(desc);
+      sock.destroy();
+      for (const note of peer.notes) this.emit('log', note);
+      if (peer.master !== undefined) this.emit('console', peer.master.fd, peer.master.name);
+    };
+    const timer = setTimeout(() => {
+      peer.refuse(`sent nothing for ${STALL_MS / 1000}s`);
+      finish();
+    }, STALL_MS);
+    this.pending.add(finish);
+    // Reads every message until end of file: the runtime closes after one.
+    const drain = () => {
+      for (;;) {
+        const n = native.recvFds(fd, peer.buf, 0, peer.buf.length, peer.out);
+        if (n === EAGAIN) return;
+        if (n < 0 || (n === 0 && peer.out[0] === 0)) {
+          if (peer.master === undefined) peer.refuse(n < 0 ? `receive failed (errno ${-n})` : 'closed without sending a console');
+          finish();
+          return;
+        }
+        peer.take(n);
+      }
+    };
+    this.poller.start(desc, (ev) => {
+      if (ev & Event.PollerClosed) finish();
+      else drain();
+    });
+    drain();
+  }
+}
+
+// One connection: what it sent, and whether it is acceptable.
+class Peer {
+  readonly buf = Buffer.alloc(MAX_NAME + 1);
+  readonly out = new Int32Array(2 + MAX_FDS);
+  master: { fd: number; name: string } | undefined;
+  refused = false;
+  readonly notes: string[] = [];
+
+  /** Checks one message's shape; keeps the first good master, closes every other fd. */
+  take(n: number): void {
+    const fds = Array.from(this.out.subarray(2, 2 + this.out[0]!));
+    if (fds.length === 0) {
+      this.refuse('a message without a file descriptor');
+      return;
+    }
+    const [first, ...extra] = fds as [number, ...number[]];
+    for (const x of extra) native.close(x);
+    if (extra.length > 0) this.notes.push(`closed ${extra.length} extra file descriptor(s) sent with a console`);
+    if ((this.out[1]! & 1) !== 0 || n > MAX_NAME) {
+      native.close(first);
+      this.refuse(`a name longer than ${MAX_NAME} bytes`);
+    } else if (this.master !== undefined || this.refused) {
+      native.close(first);
+      this.refuse('a second console on one connection');
+    } else if (native.isatty(first) !== 1) {
+      native.close(first);
+      this.refuse('a file descriptor that is not a terminal');
+    } else {
+      this.master = { fd: first, name: this.buf.toString('utf8', 0, n) };
+    }
+  }
+
+  /** Refuses the connection: any master it sent is closed; the first reason is logged. */
+  refuse(reason: string): void {
+    if (this.master !== undefined) native.close(this.master.fd);
+    this.master = undefined;
+    if (!this.refused) this.notes.push(`refused a connection: ${reason}`);
+    this.refused = true;
+  }
+}
