@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { inheritableEnv } from '../session/inheritable-env.js';
 import { BIN_ARGS } from './self.js';
 
 const FD_ENV = 'PTYPLEX_DAEMON_FD';
@@ -48,7 +49,7 @@ export async function startDaemon(socket: string, logFile: string): Promise<numb
   const child = spawn(process.execPath, [...BIN_ARGS, ...process.argv.slice(2)], {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
-    env: { ...process.env, [FD_ENV]: String(READY_FD), [SOCKET_ENV]: socket },
+    env: { ...inheritableEnv(), [FD_ENV]: String(READY_FD), [SOCKET_ENV]: socket },
   });
   fs.closeSync(log);
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
@@ -62,3 +63,4 @@ export async function startDaemon(socket: string, logFile: string): Promise<numb
   process.stderr.write(said || `ptyplex: the session server exited (status ${status}) before it was ready; see ${logFile}\n`);
   return status || 1;
 }
+

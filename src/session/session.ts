@@ -13,6 +13,7 @@ import { consoleSize, type ConsoleSpec } from './console-spec.js';
 import { OutputHub } from './output-hub.js';
 import { SessionConsole, type ConsoleEnd } from './session-console.js';
 import type { Sink } from './sinks/sink.js';
+import { inheritableEnv } from './inheritable-env.js';
 import { tee } from './tee.js';
 
 export type { ConsoleEnd } from './session-console.js';
@@ -53,7 +54,7 @@ export class Session extends EventEmitter<SessionEvents> {
       poller: this.poller,
       ...consoleSize(spec, size),
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
-      env: { ...process.env, ...this.options.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
+      env: { ...inheritableEnv(), ...this.options.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
     });
     return this.track(spec, child, sinks);
   }
@@ -177,3 +178,4 @@ function end(c: SessionConsole, signal: NodeJS.Signals): void {
     // ESRCH: the group is already empty.
   }
 }
+
