@@ -124,12 +124,20 @@ describe('ptyplex attach in a real terminal', () => {
     pane.line('echo one-$((40+2))');
     // The echoed command shows "one-$((40+2))": only the shell's answer is one-42.
     await pane.waitFor(/^one-42$/m);
+    const [client] = pane.children(' attach ');
+    const watchers = childProcesses(client!, 'restore-guard.js');
+    expect(watchers, 'the restore-guard watcher').toHaveLength(1);
 
-    pane.keys('C-p', 'C-q');
+    // Two presses, two writes: the client holds ctrl-p until it sees what follows.
+    pane.keys('C-p');
+    await sleep(100);
+    pane.keys('C-q');
     await pane.waitFor(/^\[detached from sh\]$/m);
     await consoleBecomes('sh', { clients: 0, state: 'running' }, 'the client to leave');
     await cooked(pane);
     expect(await lastStatus(pane)).toBe(0);
+    // Told "done", the watcher leaves with the client: none piles up per attach.
+    await until(() => !alive(watchers[0]!), 'the restore-guard watcher to exit');
 
     pane.clear();
     expect(pane.screen()).not.toMatch(/one-42/);
@@ -312,6 +320,23 @@ describe('ptyplex attach in a real terminal', () => {
     await until(() => !alive(watchers[0]!), 'the restore-guard watcher to exit');
     // The session noticed no more than a client leaving.
     await consoleBecomes('sh', { clients: 0, state: 'running' }, 'the killed client to be dropped');
+  });
+
+  it('a client ended by SIGTERM leaves like a detach: terminal restored, session untouched, no claim that the server was lost', async () => {
+    startSession({ sh: 'sh' });
+    const pane = newPane(100, 30);
+    await attachIn(pane, 'sh', { clients: 1 });
+    const [client] = pane.children(' attach ');
+    expect(client, 'the attach client').toBeDefined();
+    process.kill(client!, 'SIGTERM');
+
+    const screen = await pane.waitFor(/^\[(detached from sh|lost the session server)\]$/m);
+    await cooked(pane);
+    // The server is alive and still serving the console ...
+    await consoleBecomes('sh', { clients: 0, state: 'running' }, 'the client to leave');
+    // ... so the client must not tell the user it lost it.
+    expect(screen).not.toMatch(/lost the session server/);
+    expect(screen).toMatch(/^\[detached from sh\]$/m);
   });
 
   it('a client whose session server is killed with SIGKILL says so, exits 1 and restores the terminal', async () => {

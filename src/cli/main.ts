@@ -15,6 +15,7 @@ import { newCommand, type NewArgs } from './new.js';
 import { runCommand, type RunArgs } from './run.js';
 import { sendCommand, type SendArgs } from './send.js';
 import type { TargetArgs } from './target.js';
+import { stopCommand, type StopArgs } from './stop.js';
 import { teeCommand, type TeeArgs } from './tee.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
@@ -133,12 +134,25 @@ export async function main(argv: string[]): Promise<number> {
         status = await adoptCommand(a as AdoptArgs);
       },
     )
+    .command(
+      'stop [names..]',
+      'Stop consoles by their scripts, in order; report how each ended',
+      (y) =>
+        y
+          .positional('names', { type: 'string', array: true, describe: 'Consoles to stop (default: all)' })
+          .option('script', { type: 'string', describe: 'Stop scripts (YAML: consoles: NAME: stop: [...], stop_after: [...])' })
+          .option('timeout', { type: 'string', default: '10s', describe: 'Bound on the whole stop; then SIGKILL what is left' })
+          .option('json', { type: 'boolean', default: false, describe: 'The report as JSON' }),
+      async (a) => {
+        status = await stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
+      },
+    )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
       status = await killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, kill-server')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, kill-server')
     .strict()
     .help()
     .alias('h', 'help')

@@ -11,6 +11,7 @@ import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-stat
 import { Adoption, type AdoptRequest } from '../session/adoption.js';
 import { ControlServer } from '../session/control-server.js';
 import { Session } from '../session/session.js';
+import { scriptsOf, type ConsoleScript, type ScriptJson } from '../session/stop-script.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
 import { consoleColor, makeChalk } from './color.js';
 import { parseDuration } from './duration.js';
@@ -86,6 +87,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     clientQueue,
     startConsole: (spec) => session.start(spec, laterSinks(spec), size()),
     adopt: (req) => adoption.listen(req),
+    scriptsFor: (names, custom) => scriptsFor(session, names, custom, killTimeout),
     killServer: () => {
       adoption.close();
       session.stop('SIGHUP', killTimeout);
@@ -110,12 +112,15 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const onResize = () => session.resize(size().cols, size().rows);
   if (onTerminal && stdout.isTTY) stdout.on('resize', onResize);
   let signalled = 0;
+  // The first Ctrl-C (or SIGTERM, SIGHUP) runs each console's stop script,
+  // the same `ptyplex stop` runs; the second kills at once.
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
     if (signalled === 1) {
-      process.stderr.write(chalk.dim(`ptyplex: ${signal}: stopping every console (SIGKILL in ${args.killTimeout}${signal === 'SIGINT' ? '; Ctrl-C again to kill now' : ''})\n`));
+      process.stderr.write(chalk.dim(`ptyplex: ${signal}: stopping every console (its stop script, else SIGINT and SIGKILL after ${args.killTimeout}${signal === 'SIGINT' ? '; Ctrl-C again to kill now' : ''})\n`));
       adoption.close();
-      session.stop('SIGINT', killTimeout);
+      const live = session.live().map((c) => c.name);
+      void session.shutdown(scriptsFor(session, live, {}, killTimeout));
     } else {
       session.kill();
     }
@@ -131,6 +136,24 @@ export async function runCommand(args: RunArgs): Promise<number> {
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
   }
+}
+
+/**
+ * The stop script of each named console: the client's (`stop --script`)
+ * where given, else its own from ptyplex.yaml, else SIGINT and a wait of
+ * the kill timeout (an adopted console, with no process, is just closed).
+ */
+function scriptsFor(session: Session, names: string[], custom: Record<string, ScriptJson>, killTimeout: number): Map<string, ConsoleScript> {
+  const specs = names.map((name) => {
+    const spec = session.consoles.get(name)!.spec;
+    const own = custom[name];
+    return own === undefined ? spec : { ...spec, stop: own.stop ?? spec.stop, stopAfter: own.stopAfter ?? [], dependsOn: own.dependsOn ?? [] };
+  });
+  const scripts = scriptsOf(specs, [{ signal: 'SIGINT' }, { wait: killTimeout }]);
+  for (const [name, script] of scripts) {
+    if (session.consoles.get(name)!.child.pid === null && specs.find((s) => s.name === name)!.stop === undefined) script.steps = [{ close: true }];
+  }
+  return scripts;
 }
 
 // --adopt NAME=PATH (or just PATH: named after the socket file).

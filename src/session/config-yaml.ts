@@ -10,10 +10,28 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+import { scriptsOf, stopOrder } from './stop-script.js';
+import { parseNames, parseSteps } from './stop-script-yaml.js';
 
-const KEYS = new Set(['cmd', 'adopt', 'cwd', 'env', 'cols', 'rows']);
+const STOP_KEYS = ['stop', 'stop_after', 'depends_on'];
+const KEYS = new Set(['cmd', 'adopt', 'cwd', 'env', 'cols', 'rows', ...STOP_KEYS]);
+
+/**
+ * A --script file: the same shape as ptyplex.yaml, with only the stop keys
+ * (stop, stop_after, depends_on) for each console. `lineOf(name)` locates a
+ * console, to report one the session does not have.
+ */
+export function parseScriptFile(text: string, file: string): { specs: ConsoleSpec[]; lineOf(name: string): number | undefined } {
+  const lines: Map<string, number | undefined> = new Map();
+  const specs = parseYaml(text, file, new Set(STOP_KEYS), lines);
+  return { specs, lineOf: (name) => lines.get(name) };
+}
 
 export function parseYamlConfig(text: string, file: string): ConsoleSpec[] {
+  return parseYaml(text, file, KEYS, new Map());
+}
+
+function parseYaml(text: string, file: string, keys: ReadonlySet<string>, consoleLines: Map<string, number | undefined>): ConsoleSpec[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const lineOf = (node: Node | null | undefined): number | undefined =>
@@ -33,16 +51,39 @@ export function parseYamlConfig(text: string, file: string): ConsoleSpec[] {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     if (key !== 'consoles') fail(pair.key as Node, `unknown top-level key "${key}"`);
   }
-  const specs = consoles.items.map((pair) => parseConsole(pair as Pair<Node, Node>, fail));
+  const scriptOnly = !keys.has('cmd');
+  const refs = new Map<string, Node>();
+  const specs = consoles.items.map((pair) => {
+    consoleLines.set(String(isScalar(pair.key) ? pair.key.value : ''), lineOf(pair.key as Node));
+    return parseConsole(pair as Pair<Node, Node>, keys, fail, refs);
+  });
   if (specs.length === 0) fail(consoles, 'no consoles defined');
+  checkStopOrder(specs, refs, scriptOnly, fail);
   return specs;
 }
 
-function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined, r: string) => never): ConsoleSpec {
+// Names in stop_after / depends_on exist (in a --script file they are
+// checked against the live session instead), and the order has no cycle.
+function checkStopOrder(specs: ConsoleSpec[], refs: Map<string, Node>, scriptOnly: boolean, fail: (n: Node | null | undefined, r: string) => never): void {
+  const names = new Set(specs.map((s) => s.name));
+  for (const spec of specs) {
+    for (const other of [...(spec.stopAfter ?? []), ...(spec.dependsOn ?? [])]) {
+      if (!scriptOnly && !names.has(other)) fail(refs.get(spec.name), `console "${spec.name}": no console named "${other}" to stop after or depend on`);
+    }
+  }
+  try {
+    stopOrder(scriptsOf(specs, []));
+  } catch (err) {
+    const first = /cycle: (\S+)/.exec((err as Error).message)?.[1] ?? '';
+    fail(refs.get(first), (err as Error).message);
+  }
+}
+
+function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (n: Node | null | undefined, r: string) => never, refs: Map<string, Node>): ConsoleSpec {
   const name = isScalar(pair.key) ? String(pair.key.value) : '';
   if (!NAME_PATTERN.test(name)) fail(pair.key, `bad console name ${JSON.stringify(name)} (letters, digits, _ . -)`);
   const value = pair.value;
-  if (isScalar(value)) {
+  if (isScalar(value) && keys.has('cmd')) {
     const cmd = text(value);
     if (cmd === undefined) return fail(value, `console "${name}" has an empty command`);
     return { name, cmd };
@@ -52,8 +93,15 @@ function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined,
   for (const item of value.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
     const v = item.value as Node | null;
-    if (!KEYS.has(key)) fail(item.key as Node, `console "${name}": unknown key "${key}" (expected ${[...KEYS].join(', ')})`);
-    if (key === 'cmd' || key === 'cwd' || key === 'adopt') {
+    if (!keys.has(key)) fail(item.key as Node, `console "${name}": unknown key "${key}" (expected ${[...keys].join(', ')})`);
+    if (key === 'stop') {
+      spec.stop = parseSteps(v, `console "${name}"`, fail);
+    } else if (key === 'stop_after' || key === 'depends_on') {
+      const list = parseNames(v, `console "${name}": ${key}`, fail);
+      if (key === 'stop_after') spec.stopAfter = list;
+      else spec.dependsOn = list;
+      refs.set(name, item.key as Node);
+    } else if (key === 'cmd' || key === 'cwd' || key === 'adopt') {
       const t = isScalar(v) ? text(v) : undefined;
       if (t === undefined) return fail(v ?? (item.key as Node), `console "${name}": ${key} must be a non-empty string`);
       spec[key] = t;
@@ -72,7 +120,7 @@ function parseConsole(pair: Pair<Node, Node>, fail: (n: Node | null | undefined,
       }
     }
   }
-  if (spec.cmd === '' && spec.adopt === undefined) fail(value, `console "${name}" has no cmd (or adopt)`);
+  if (keys.has('cmd') && spec.cmd === '' && spec.adopt === undefined) fail(value, `console "${name}" has no cmd (or adopt)`);
   if (spec.cmd !== '' && spec.adopt !== undefined) fail(value, `console "${name}" has both cmd and adopt`);
   return spec;
 }

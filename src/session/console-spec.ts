@@ -1,3 +1,5 @@
+import type { Step } from './stop-script.js';
+
 // What one console of a session is: a name and a shell command line, with
 // its working directory, extra environment and fixed size if any; or a name
 // and the console socket a runtime will send its master to.
@@ -11,6 +13,12 @@ export interface ConsoleSpec {
   env?: Record<string, string>;
   cols?: number;
   rows?: number;
+  /** How to stop it (else the session's default: SIGINT, then wait). */
+  stop?: Step[];
+  /** Consoles that must have stopped before this one is stopped. */
+  stopAfter?: string[];
+  /** Consoles this one needs: they are stopped after it. */
+  dependsOn?: string[];
 }
 
 /** Names a user can type after `attach` or in a Procfile. */

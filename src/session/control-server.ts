@@ -13,6 +13,7 @@ import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
 import { describeEnd } from './exit-status.js';
 import { FRAME_DATA, FRAME_JSON, FrameDecoder, MAX_DATA, ProtocolError, dataFrame, jsonFrame, type Frame } from './protocol.js';
 import { Request } from './request.js';
+import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from './stop-script.js';
 import type { Session } from './session.js';
 import type { SessionConsole } from './session-console.js';
 import { SessionError } from './session-error.js';
@@ -30,6 +31,8 @@ export interface ControlServerOptions {
   startConsole(spec: ConsoleSpec): SessionConsole;
   /** `ptyplex adopt`: listen on a console socket; resolves once listening. */
   adopt(req: AdoptRequest): Promise<void>;
+  /** `ptyplex stop`: each named console's script, the client's where it sent one. */
+  scriptsFor(names: string[], custom: Record<string, ScriptJson>): Map<string, ConsoleScript>;
   /** `ptyplex kill-server`: stop every console; the server closes when they end. */
   killServer(): void;
   /** The server's own messages: a refused peer, a dropped client. */
@@ -48,6 +51,8 @@ export class ControlServer {
   private server: net.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly attached = new Map<SessionConsole, number>();
+  /** Replies still being worked on (stop): answered before the server closes. */
+  private readonly busy = new Set<Promise<unknown>>();
 
   constructor(
     private readonly session: Session,
@@ -90,6 +95,7 @@ export class ControlServer {
    */
   async close(grace = 2000): Promise<void> {
     if (this.server === undefined) return;
+    await Promise.allSettled([...this.busy]);
     this.server.close();
     this.server = undefined;
     removeStale(this.options.path);
@@ -194,6 +200,9 @@ export class ControlServer {
       case 'adopt':
         this.adopt(sock, req);
         return ignore;
+      case 'stop':
+        this.stop(sock, req);
+        return ignore;
       case 'kill-server':
         // The client waits for the hang-up, which comes when the server exits.
         sock.write(jsonFrame({ ok: true }));
@@ -226,8 +235,8 @@ export class ControlServer {
     const unsubscribe = c.hub.subscribe(feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
-    void c.ended.then((end) => {
-      feed.send({ event: 'end', ...end.exit, description: describeEnd(end.name, end.exit) });
+    void c.ended.then(() => {
+      feed.send(endEvent(c));
       sock.end();
     });
     sock.once('close', () => {
@@ -269,14 +278,14 @@ export class ControlServer {
     sock.write(jsonFrame({ ok: true, console: c.name }));
     writeData(sock, c.hub.replay(from));
     if (!follow) {
-      feed.send(c.exit === undefined ? { event: 'eof' } : endEvent(c.name, c.exit));
+      feed.send(c.exit === undefined ? { event: 'eof' } : endEvent(c));
       sock.end();
       return;
     }
     const unsubscribe = c.hub.subscribe(feed);
     sock.once('close', unsubscribe);
-    void c.ended.then((end) => {
-      feed.send(endEvent(end.name, end.exit));
+    void c.ended.then(() => {
+      feed.send(endEvent(c));
       sock.end();
     });
   }
@@ -301,6 +310,37 @@ export class ControlServer {
     );
   }
 
+  // Everything is checked before anything is stopped: names, steps, order.
+  private stop(sock: Socket, req: Request): void {
+    const all = [...this.session.consoles.keys()];
+    const names = req.optionalStringList('consoles') ?? all;
+    const custom = req.optionalObject('scripts') ?? {};
+    const problem = scriptsProblem(custom);
+    if (problem !== undefined) throw new ProtocolError(problem);
+    const scripts = custom as Record<string, ScriptJson>;
+    for (const name of [...names, ...Object.keys(scripts)]) {
+      if (!this.session.consoles.has(name)) throw new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${all.join(', ') || 'none'})`);
+    }
+    for (const [name, s] of Object.entries(scripts)) {
+      for (const other of [...(s.stopAfter ?? []), ...(s.dependsOn ?? [])]) {
+        if (!this.session.consoles.has(other)) throw new SessionError(`"${name}" stops after "${other}", which is not a console of session "${this.options.name}"`);
+      }
+    }
+    const plan = this.options.scriptsFor(names, scripts);
+    try {
+      stopOrder(plan);
+    } catch (err) {
+      throw new SessionError((err as Error).message);
+    }
+    const timeout = req.optionalNumber('timeout');
+    const done = this.session.shutdown(plan, timeout !== undefined ? { timeout } : {}).then(
+      (report) => sock.end(jsonFrame({ ok: true, report })),
+      (err: Error) => sock.end(jsonFrame({ ok: false, error: err.message })),
+    );
+    this.busy.add(done);
+    void done.finally(() => this.busy.delete(done));
+  }
+
   private newConsole(sock: Socket, req: Request): void {
     const name = req.string('name');
     if (!NAME_PATTERN.test(name)) throw new SessionError(`bad console name "${name}" (letters, digits, . _ -; not first . _ -)`);
@@ -318,8 +358,12 @@ export class ControlServer {
 
 const ignore: FrameHandler = () => undefined;
 
-function endEvent(name: string, exit: { exitCode: number | null; signal: number | null }): object {
-  return { event: 'end', ...exit, description: describeEnd(name, exit) };
+// How a console ended, and why if a stop script ended it: what a client
+// that was following it is told.
+function endEvent(c: SessionConsole): object {
+  const exit = c.exit ?? { exitCode: null, signal: null };
+  const why = c.stopReason !== undefined ? ` (${c.stopReason})` : '';
+  return { event: 'end', ...exit, description: `${describeEnd(c.name, exit)}${why}` };
 }
 
 // Replays can be larger than one frame may be.

@@ -14,3 +14,7 @@ export { SessionError } from './session-error.js';
 export { socketDir } from './socket-dir.js';
 export * from './sinks/index.js';
 export { tee } from './tee.js';
+export { Adoption, type AdoptRequest } from './adoption.js';
+export { ConsoleSocketListener } from './console-socket.js';
+export type { ConsoleReport, ShutdownOptions, ShutdownReport, StepReport } from './shutdown.js';
+export { describeStep, scriptsOf, stopOrder, type ConsoleScript, type Step } from './stop-script.js';

@@ -34,6 +34,20 @@ export class Request {
     return v;
   }
 
+  optionalStringList(key: string): string[] | undefined {
+    const v = this.message[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ProtocolError(`"${key}" must be a list of strings`);
+    return v as string[];
+  }
+
+  optionalObject(key: string): Record<string, unknown> | undefined {
+    const v = this.message[key];
+    if (v === undefined) return undefined;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError(`"${key}" must be an object`);
+    return v as Record<string, unknown>;
+  }
+
   flag(key: string): boolean {
     const v = this.message[key] ?? false;
     if (typeof v !== 'boolean') throw new ProtocolError(`"${key}" must be true or false`);

@@ -31,6 +31,8 @@ export class SessionConsole {
   ended!: Promise<ConsoleEnd>;
   /** The output offset when input last arrived: where `expect` starts looking. */
   inputMark = 0;
+  /** Why it is being stopped (a script's step), told to clients when it ends. */
+  stopReason: string | undefined;
   private writers: SizeSource[] = [];
   private inputQueue: Promise<unknown> = Promise.resolve();
 
@@ -67,6 +69,28 @@ export class SessionConsole {
 
   get hasWriters(): boolean {
     return this.writers.length > 0;
+  }
+
+  /**
+   * Sends signal to the console's process group; false for an adopted
+   * console (no process of ours) or a group already gone.
+   */
+  signalGroup(signal: NodeJS.Signals): boolean {
+    if (this.child.pid === null) return false;
+    try {
+      // forkpty made the child a session and group leader: -pid reaches
+      // everything it started in the group.
+      process.kill(-this.child.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the console (its master): reads end, a child gets SIGHUP. */
+  close(): void {
+    if (this.child.pid === null) this.child.kill();
+    else this.child.console.close();
   }
 
   /** Types data into the console, after any input already on its way. */

@@ -14,6 +14,8 @@ import { OutputHub } from './output-hub.js';
 import { SessionConsole, type ConsoleEnd } from './session-console.js';
 import type { Sink } from './sinks/sink.js';
 import { inheritableEnv } from './inheritable-env.js';
+import { shutdown as runShutdown, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
+import type { ConsoleScript } from './stop-script.js';
 import { tee } from './tee.js';
 
 export type { ConsoleEnd } from './session-console.js';
@@ -137,6 +139,15 @@ export class Session extends EventEmitter<SessionEvents> {
     this.killTimer.unref();
   }
 
+  /**
+   * Runs stop scripts (see shutdown.ts): each console's steps, in order,
+   * with SIGKILL and close as the last resort; resolves with the report.
+   * options.onClose is the cleanup hook, called as each console is done.
+   */
+  shutdown(scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
+    return runShutdown(this, scripts, options);
+  }
+
   /** SIGKILL to every console's process group (adopted ones: closed), now. */
   kill(): void {
     clearTimeout(this.killTimer);
@@ -164,18 +175,10 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 }
 
-// Each spawned console's child leads its own session and process group
-// (forkpty calls setsid), so -pid reaches it and everything it started in
-// the group. An adopted console has no process of ours: it is closed.
+// A spawned console's process group gets the signal; an adopted console
+// has no process of ours: it is closed.
 function end(c: SessionConsole, signal: NodeJS.Signals): void {
-  if (c.child.pid === null) {
-    c.child.kill();
-    return;
-  }
-  try {
-    process.kill(-c.child.pid, signal);
-  } catch {
-    // ESRCH: the group is already empty.
-  }
+  if (c.child.pid === null) c.close();
+  else c.signalGroup(signal);
 }
 

@@ -1,0 +1,9 @@
+// Durations as users type them: "5s", "500ms", "2m", "1.5s"; a bare number
+// is seconds.
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds, or undefined if text is not a duration. */
+export function durationMs(text: string | number): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
+  return m === null ? undefined : Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+}

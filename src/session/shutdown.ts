@@ -1,0 +1,187 @@
+// Runs stop scripts: each console's steps in order, in dependency order
+// across consoles (independent ones in parallel), under one global
+// timeout. A step that times out moves on to the next; after the last,
+// SIGKILL to the process group and closing the console are the last
+// resort. The report says how each console ended, which step ended it and
+// how long each step took.
+import { keyBytes } from './keys.js';
+import { Matcher, compilePattern } from './matcher.js';
+import type { SessionConsole } from './session-console.js';
+import type { Session } from './session.js';
+import { describeStep, stopOrder, type ConsoleScript, type Step } from './stop-script.js';
+
+export interface StepReport {
+  step: string;
+  ms: number;
+  outcome: 'done' | 'matched' | 'timed out' | 'ended' | 'skipped' | 'failed';
+}
+
+export interface ConsoleReport {
+  name: string;
+  /** exited / killed (by a signal) / closed (an adopted console), or already ended before the stop. */
+  ended: 'exited' | 'killed' | 'closed' | 'already ended';
+  exitCode: number | null;
+  signal: number | null;
+  /** The step that ended it, "last resort: SIGKILL", or "" if it had already ended. */
+  endedBy: string;
+  steps: StepReport[];
+  /** From the start of the shutdown until this console had ended and was flushed. */
+  ms: number;
+}
+
+export interface ShutdownReport {
+  consoles: ConsoleReport[];
+  ms: number;
+  /** The global timeout cut the scripts short. */
+  timedOut: boolean;
+}
+
+export interface ShutdownOptions {
+  /** Bound on the whole run (ms): past it, every console still up gets the last resort. */
+  timeout?: number;
+  /**
+   * The cleanup hook: runs for each console once it has ended, its output
+   * flushed to every log and recording and its clients told why.
+   */
+  onClose?(console: SessionConsole, report: ConsoleReport): void | Promise<void>;
+}
+
+/** How long the last resort may take before we stop waiting (SIGKILL cannot be ignored). */
+const LAST_RESORT_MS = 5000;
+
+export async function shutdown(session: Session, scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
+  stopOrder(scripts); // throws on a cycle before anything is touched
+  const started = Date.now();
+  const cutoff = new Cutoff(options.timeout);
+  const running = new Map<string, Promise<ConsoleReport>>();
+  const stop = (name: string): Promise<ConsoleReport> => {
+    let p = running.get(name);
+    if (p === undefined) {
+      const script = scripts.get(name)!;
+      const c = session.consoles.get(name);
+      if (c === undefined) throw new Error(`no console "${name}"`);
+      p = Promise.all(script.after.filter((a) => scripts.has(a)).map(stop)).then(async () => {
+        const report = await runScript(c, script.steps, cutoff, started);
+        await options.onClose?.(c, report);
+        return report;
+      });
+      running.set(name, p);
+    }
+    return p;
+  };
+  const consoles = await Promise.all([...scripts.keys()].map(stop));
+  cutoff.clear();
+  return { consoles, ms: Date.now() - started, timedOut: cutoff.fired };
+}
+
+async function runScript(c: SessionConsole, steps: Step[], cutoff: Cutoff, started: number): Promise<ConsoleReport> {
+  const report: ConsoleReport = { name: c.name, ended: 'already ended', exitCode: null, signal: null, endedBy: '', steps: [], ms: 0 };
+  if (c.exit === undefined) {
+    for (const step of steps) {
+      if (c.exit !== undefined || cutoff.fired) break;
+      const t0 = Date.now();
+      const outcome = await runStep(c, step, cutoff);
+      report.steps.push({ step: describeStep(step), ms: Date.now() - t0, outcome });
+      if (c.exit !== undefined || outcome === 'ended') {
+        report.endedBy = describeStep(step);
+        break;
+      }
+    }
+    if (report.endedBy === '' && c.exit === undefined) {
+      const how = c.child.pid === null ? 'last resort: close' : 'last resort: SIGKILL';
+      c.stopReason = how;
+      c.signalGroup('SIGKILL');
+      c.close();
+      await race(c.ended, LAST_RESORT_MS, cutoff, false);
+      report.endedBy = how;
+    }
+    await c.ended;
+    const exit = c.exit!;
+    report.ended = exit.signal !== null ? 'killed' : exit.exitCode === null ? 'closed' : 'exited';
+  } else {
+    await c.ended;
+  }
+  report.exitCode = c.exit!.exitCode;
+  report.signal = c.exit!.signal;
+  report.ms = Date.now() - started;
+  return report;
+}
+
+async function runStep(c: SessionConsole, step: Step, cutoff: Cutoff): Promise<StepReport['outcome']> {
+  c.stopReason = `stopped by script: ${describeStep(step)}`;
+  if ('send' in step || 'keys' in step) {
+    const data = 'send' in step ? step.send : step.keys.map(keyBytes).join('');
+    try {
+      await c.input(Buffer.from(data));
+      return 'done';
+    } catch {
+      return c.exit !== undefined ? 'ended' : 'failed';
+    }
+  }
+  if ('expect' in step) return expectOutput(c, compilePattern(step.expect), step.timeout, cutoff);
+  if ('signal' in step) return c.signalGroup(step.signal) ? 'done' : 'skipped';
+  if ('wait' in step) return (await race(c.ended, step.wait, cutoff, true)) ? 'ended' : 'timed out';
+  c.close();
+  return (await race(c.ended, LAST_RESORT_MS, cutoff, true)) ? 'ended' : 'timed out';
+}
+
+// Output since the last input (as `ptyplex expect`), then as it comes.
+function expectOutput(c: SessionConsole, pattern: RegExp, timeout: number, cutoff: Cutoff): Promise<StepReport['outcome']> {
+  const matcher = new Matcher(pattern);
+  if (matcher.feed(c.hub.replay(c.inputMark)) !== undefined) return Promise.resolve('matched');
+  return new Promise((resolve) => {
+    const unsubscribe = c.hub.subscribe({
+      data: (chunk) => {
+        if (matcher.feed(chunk) !== undefined) finish('matched');
+      },
+    });
+    const timer = setTimeout(() => finish('timed out'), timeout);
+    const offCut = cutoff.onFire(() => finish('timed out'));
+    void c.ended.then(() => finish('ended'));
+    function finish(outcome: StepReport['outcome']): void {
+      clearTimeout(timer);
+      offCut();
+      unsubscribe();
+      resolve(outcome);
+    }
+  });
+}
+
+/** True if p settled within ms (false on timeout, or when the global cutoff fires and cuttable). */
+function race(p: Promise<unknown>, ms: number, cutoff: Cutoff, cuttable: boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), ms);
+    const offCut = cuttable ? cutoff.onFire(() => done(false)) : () => undefined;
+    void p.then(() => done(true));
+    function done(v: boolean): void {
+      clearTimeout(timer);
+      offCut();
+      resolve(v);
+    }
+  });
+}
+
+// The global timeout: fires once, tells every waiting step.
+class Cutoff {
+  fired = false;
+  private readonly listeners = new Set<() => void>();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number | undefined) {
+    if (ms !== undefined) {
+      this.timer = setTimeout(() => {
+        this.fired = true;
+        for (const fn of [...this.listeners]) fn();
+      }, ms);
+    }
+  }
+
+  onFire(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
