@@ -71,7 +71,7 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
   const onResize = () => client.send({ op: 'resize', cols: stdout.columns, rows: stdout.rows });
   stdout.on('resize', onResize);
   // Signals a client can catch end it like a detach: the terminal comes back.
-  const onSignal = () => client.close();
+  const onSignal = () => detach();
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'];
   for (const s of signals) process.on(s, onSignal);
   try {

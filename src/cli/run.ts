@@ -51,7 +51,11 @@ export async function runCommand(args: RunArgs): Promise<number> {
   if (args.logPlain && args.logDir === undefined) throw new UserError('--log-plain needs --log-dir');
   const adoptions = adoptRequests(args);
   const specs = loadSpecs({ ...args, allowEmpty: adoptions.length > 0 });
-  for (const s of specs) if (s.adopt !== undefined) adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: args.once, ...closeOnHangupOf(args) });
+  for (const s of specs) {
+    if (s.adopt === undefined) continue;
+    const stop = { ...(s.stop && { stop: s.stop }), ...(s.stopAfter && { stopAfter: s.stopAfter }), ...(s.dependsOn && { dependsOn: s.dependsOn }) };
+    adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: args.once, ...closeOnHangupOf(args), stop });
+  }
   const spawned = specs.filter((s) => s.adopt === undefined);
   const daemon = daemonSocket();
   const socket = daemon ?? (await serverSocket(args));

@@ -17,6 +17,8 @@ export interface AdoptRequest {
   once?: boolean;
   /** End an adopted console this many ms after its last slave closed. */
   closeOnHangup?: number;
+  /** How its consoles stop (from ptyplex.yaml): steps and order. */
+  stop?: Pick<ConsoleSpec, 'stop' | 'stopAfter' | 'dependsOn'>;
 }
 
 export class Adoption {
@@ -36,7 +38,7 @@ export class Adoption {
     this.listeners.set(listener, this.session.hold());
     listener.on('log', (line) => this.log(`${req.socket}: ${line}`));
     listener.on('console', (fd, sent) => {
-      const spec: ConsoleSpec = { name: this.session.freeName(req.name), cmd: '', adopt: req.socket };
+      const spec: ConsoleSpec = { ...req.stop, name: this.session.freeName(req.name), cmd: '', adopt: req.socket };
       try {
         const closeOnHangup = req.closeOnHangup;
         this.session.adopt(spec, fd, this.sinksFor(spec), this.size(), closeOnHangup !== undefined ? { closeOnHangup } : {});

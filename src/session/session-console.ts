@@ -87,6 +87,23 @@ export class SessionConsole {
     }
   }
 
+  /**
+   * Resolves when nothing is behind the console any more: its child ended,
+   * or (adopted) every slave closed. A stop script's wait uses it.
+   */
+  whenGone(): Promise<void> {
+    const ended = this.ended.then(() => undefined);
+    if (this.child.pid !== null) return ended;
+    if (this.child.console.isHungUp) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.child.console.onHangup(resolve);
+      void ended.then(() => {
+        off();
+        resolve();
+      });
+    });
+  }
+
   /** Closes the console (its master): reads end, a child gets SIGHUP. */
   close(): void {
     if (this.child.pid === null) this.child.kill();

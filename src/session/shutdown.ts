@@ -120,7 +120,13 @@ async function runStep(c: SessionConsole, step: Step, cutoff: Cutoff): Promise<S
   }
   if ('expect' in step) return expectOutput(c, compilePattern(step.expect), step.timeout, cutoff);
   if ('signal' in step) return c.signalGroup(step.signal) ? 'done' : 'skipped';
-  if ('wait' in step) return (await race(c.ended, step.wait, cutoff, true)) ? 'ended' : 'timed out';
+  if ('wait' in step) {
+    if (!(await race(c.whenGone(), step.wait, cutoff, true))) return 'timed out';
+    // An adopted console whose container exited is hung up, not ended: close it.
+    if (c.exit === undefined) c.close();
+    await c.ended;
+    return 'ended';
+  }
   c.close();
   return (await race(c.ended, LAST_RESORT_MS, cutoff, true)) ? 'ended' : 'timed out';
 }
