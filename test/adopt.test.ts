@@ -11,11 +11,17 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
 import { openMaster, openSlave, sleep } from './helpers/pty.js';
 import { containerStatus, makeBundle, removeContainers, runContainer } from './helpers/runc.js';
+import { BIN } from './helpers/cli.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
+import { TmuxServer } from './helpers/tmux.js';
 
 let s: TestSessions;
+const tmux = new TmuxServer(`ptyplex-adopt-${process.pid}`);
 afterEach(() => s?.cleanup());
-afterAll(() => removeContainers());
+afterAll(() => {
+  tmux.kill();
+  removeContainers();
+});
 
 /** A session adopting on a fresh console socket, logging to a fresh directory. */
 function adoptingSession(name = 'box', extra: string[] = []): { sock: string; logs: string; serverLog: () => string } {
@@ -64,6 +70,26 @@ describe('adopting runc consoles', () => {
     expect(s.cli(['ls']).stdout).toMatch(/\ndefault +box +- +hung up +80x24 /);
     expect(s.cli(['kill-server']).status).toBe(0);
     expect(log(logs, 'box')).toMatch(/in-container-42\r\n/);
+  });
+
+  it('attach in a terminal and type into the container', async () => {
+    const { sock, logs } = adoptingSession();
+    runContainer(makeBundle(['/bin/sh', '-c', 'echo ready-to-type; exec /bin/sh']), sock);
+    await until(() => log(logs, 'box').includes('ready-to-type'), 'the container');
+    const pane = tmux.newPane({ cols: 90, rows: 25, env: { XDG_RUNTIME_DIR: s.runtime, PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    try {
+      pane.line(`'${process.execPath}' '${BIN}' attach box`);
+      await until(() => pane.screen().includes('ready-to-type'), 'the replay');
+      pane.line('echo typed-into-the-container-$((4*5)); stty size');
+      await until(() => /^typed-into-the-container-20$/m.test(pane.screen()), 'the answer on the screen');
+      // The container's terminal took the attached terminal's size.
+      await until(() => /^25 90$/m.test(pane.screen()), 'stty size in the container');
+      pane.keys('C-p', 'C-q');
+      await until(() => pane.screen().includes('[detached from box]'), 'the detach');
+      expect(log(logs, 'box')).toContain('typed-into-the-container-20\r\n');
+    } finally {
+      pane.kill();
+    }
   });
 
   it('output at container exit is not lost', async () => {
