@@ -167,7 +167,12 @@ export class ControlServer {
       } catch (err) {
         if (err instanceof ProtocolError) this.drop(sock, `protocol error: ${err.message}`);
         else if (err instanceof SessionError) this.drop(sock, err.message, false);
-        else throw err;
+        else {
+          // A bug of ours must cost one client its request, not every
+          // console its server: say so, log the stack, keep serving.
+          this.options.log(`internal error serving a client: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          this.drop(sock, 'internal error in the session server (see its log)', false);
+        }
       }
     });
   }
