@@ -61,6 +61,16 @@ describe('ptyplex run', () => {
     expect(sha256(fs.readFileSync(path.join(dir, 'big.plain.log')))).toBe(sha256(stripAnsi(onlcr(data).toString())));
   });
 
+  it('a log that cannot be written (full disk) is reported once; the console and the other logs go on', () => {
+    const dir = tmp();
+    fs.symlinkSync('/dev/full', path.join(dir, 'a.log'));
+    const r = spawnSync(process.execPath, [BIN, 'run', '--log-dir', dir, '--names', 'a,b', 'seq 1 3000', 'seq 1 5'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`ptyplex: a: cannot write ${path.join(dir, 'a.log')}: ENOSPC; that file stops here, the console goes on\n`);
+    expect(r.stdout).toMatch(/a \| 3000\r?\n/);
+    expect(fs.readFileSync(path.join(dir, 'b.log'), 'utf8')).toBe('1\r\n2\r\n3\r\n4\r\n5\r\n');
+  });
+
   it('a terminal that goes away does not stall the logs: every byte still reaches them', () => {
     const dir = tmp();
     const { file, data } = textFile(4 << 20, 'orphaned');

@@ -77,13 +77,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
     return [new PrefixSink(stdout, { label: text, timestamps: args.timestamps, marker: chalk.inverse('%') })];
   };
   // Everything that can fail (log files) is opened before anything starts.
-  const plans = spawned.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...openFileSinks(spec, args, consoleSize(spec, size()))] }));
+  const log = (line: string) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`));
+  const fileSinks = (spec: ConsoleSpec) => openFileSinks(spec, args, consoleSize(spec, size()), log);
+  const plans = spawned.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...fileSinks(spec)] }));
 
   const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket } });
-  const log = (line: string) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`));
   // Consoles that arrive later (`ptyplex new`, adopted) are always
   // labelled: they share the terminal.
-  const laterSinks = (spec: ConsoleSpec) => [...terminalSink(spec, session.consoles.size, true), ...openFileSinks(spec, args, consoleSize(spec, size()))];
+  const laterSinks = (spec: ConsoleSpec) => [...terminalSink(spec, session.consoles.size, true), ...fileSinks(spec)];
   const adoption = new Adoption(session, laterSinks, size, log);
   const server = new ControlServer(session, {
     path: socket,
@@ -188,12 +189,17 @@ function makeDir(dir: string): void {
 
 // Log and recording files are opened before any console starts, so a path
 // that cannot be written is reported at once, not after work was done.
-function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; rows: number }): Sink[] {
+// One that fails later (a full disk) is reported and dropped; the console
+// and its other outputs go on.
+function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; rows: number }, log: (line: string) => void): Sink[] {
   const sinks: Sink[] = [];
-  const open = (dir: string, what: string, make: (file: string) => Sink) => {
+  const open = (dir: string, what: string, make: (file: string) => FileSink) => {
+    const file = path.join(dir, `${spec.name}${what}`);
     try {
       makeDir(dir);
-      sinks.push(make(path.join(dir, `${spec.name}${what}`)));
+      const sink = make(file);
+      sink.onError((err) => log(`${spec.name}: cannot write ${file}: ${errorCode(err)}; that file stops here, the console goes on`));
+      sinks.push(sink);
     } catch (err) {
       throw new UserError(`cannot write ${path.join(dir, spec.name + what)}: ${errorCode(err)}`, EX_CANTCREAT);
     }

@@ -101,7 +101,10 @@ export class Session extends EventEmitter<SessionEvents> {
   private track(spec: ConsoleSpec, child: SpawnedConsole | AdoptedConsole, sinks: readonly Sink[]): SessionConsole {
     const hub = new OutputHub(this.options.ringSize ?? DEFAULT_RING_SIZE);
     const c = new SessionConsole(spec, child, sinks, hub);
-    const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]);
+    // A read error other than EAGAIN/EIO (EBADF: someone closed our fd)
+    // ends the console's output early; its end is still reported, and
+    // `ended` never rejects: everything that waits on it stays sane.
+    const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]).catch(() => undefined);
     c.ended = Promise.all([child.exited, flushed]).then(([exit]) => {
       const end = { name: spec.name, exit };
       c.exit = exit;

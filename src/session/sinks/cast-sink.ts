@@ -18,7 +18,7 @@ export class CastSink extends FileSink {
 
   constructor(path: string, header: CastHeader) {
     super(path);
-    this.stream.write(`${JSON.stringify({
+    this.put(`${JSON.stringify({
       version: 2,
       width: header.cols,
       height: header.rows,
@@ -46,6 +46,6 @@ export class CastSink extends FileSink {
 
   private event(kind: 'o' | 'r', data: string): boolean {
     const t = Math.round(performance.now() - this.start) / 1000;
-    return this.stream.write(`${JSON.stringify([t, kind, data])}\n`);
+    return this.put(`${JSON.stringify([t, kind, data])}\n`);
   }
 }

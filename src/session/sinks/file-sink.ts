@@ -1,29 +1,52 @@
 // Bytes to a file, exactly as given. The file is opened synchronously, so a
 // path that cannot be written fails at start-up, before any console runs.
+// A write that fails later (a full disk, an I/O error) ends this file
+// only: the failure is reported once through onError, the console and its
+// other sinks go on, and nothing throws.
 import fs from 'node:fs';
-import type { Sink } from './sink.js';
+import { onDrainOrClose, type Sink } from './sink.js';
 
 export class FileSink implements Sink {
   readonly lossless = true;
-  protected readonly stream: fs.WriteStream;
+  private readonly stream: fs.WriteStream;
+  private failure: Error | undefined;
+  private readonly errorListeners: Array<(err: Error) => void> = [];
 
   constructor(readonly path: string) {
     const fd = fs.openSync(path, 'w', 0o644);
     this.stream = fs.createWriteStream('', { fd, highWaterMark: 256 * 1024 });
+    this.stream.on('error', (err) => {
+      if (this.failure !== undefined) return;
+      this.failure = err;
+      for (const cb of this.errorListeners) cb(err);
+    });
   }
 
   write(chunk: Buffer): boolean {
-    return this.stream.write(chunk);
+    return this.put(chunk);
   }
 
   onDrain(cb: () => void): void {
-    this.stream.once('drain', cb);
+    if (this.failure !== undefined) cb();
+    else onDrainOrClose(this.stream, cb);
+  }
+
+  /** Called once if writing the file fails; the sink then takes and drops everything. */
+  onError(cb: (err: Error) => void): void {
+    if (this.failure !== undefined) cb(this.failure);
+    else this.errorListeners.push(cb);
   }
 
   end(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.once('error', reject);
-      this.stream.end(() => resolve());
+    if (this.failure !== undefined || this.stream.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.stream.once('close', resolve);
+      this.stream.end();
     });
+  }
+
+  /** Writes unless the file has failed; false when the stream wants a drain. */
+  protected put(data: Buffer | string): boolean {
+    return this.failure !== undefined ? true : this.stream.write(data);
   }
 }

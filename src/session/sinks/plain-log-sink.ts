@@ -15,12 +15,12 @@ export class PlainLogSink extends FileSink {
     const text = this.partial + this.decoder.write(chunk);
     const cut = text.lastIndexOf('\n') + 1;
     this.partial = text.slice(cut);
-    return cut === 0 ? true : this.stream.write(stripAnsi(text.slice(0, cut)));
+    return cut === 0 ? true : this.put(stripAnsi(text.slice(0, cut)));
   }
 
   override end(): Promise<void> {
     this.partial += this.decoder.end();
-    if (this.partial !== '') this.stream.write(stripAnsi(this.partial));
+    if (this.partial !== '') this.put(stripAnsi(this.partial));
     this.partial = '';
     return super.end();
   }
