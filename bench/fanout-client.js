@@ -15,8 +15,8 @@
 //     notification, which tmux queues behind all earlier output.
 //
 // Prints "ready" once subscribed, then one JSON line: payload bytes,
-// skipped bytes, raw bytes read, and when (ms since the epoch, sub-ms) the
-// first and the last byte arrived. Ends when EXPECTED payload bytes have
+// skipped bytes, raw bytes read, when (ms since the epoch, sub-ms) the
+// first and the last byte arrived, and its own CPU seconds. Ends when EXPECTED payload bytes have
 // arrived (or were skipped), or when the server says the console ended
 // (then `early` tells why).
 import { spawn } from 'node:child_process';
@@ -32,16 +32,15 @@ let raw = 0;
 let first = 0;
 let last = 0;
 let reported = false;
+const skips = []; // when (ms after the first byte) and how much a ptyplex client skipped
 
 function report(extra = {}) {
   if (reported) return;
   reported = true;
-  process.stdout.write(`${JSON.stringify({ payload, skipped, raw, first, last, ...extra })}\n`);
+  const u = process.cpuUsage();
+  const cpu = (u.user + u.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ payload, skipped, raw, first, last, cpu, ...(skips.length > 0 && { skips }), ...extra })}\n`);
 }
-
-if (mode === 'ptyplex') ptyplex();
-else if (mode === 'tmux') tmux();
-else throw new Error(`unknown mode ${mode}`);
 
 function ptyplex() {
   const sock = net.connect(where);
@@ -72,6 +71,7 @@ function ptyplex() {
       process.exit(1);
     } else if (m.event === 'skipped') {
       skipped += m.bytes;
+      skips.push({ at: now() - first, bytes: m.bytes, payload });
       done();
     } else if (m.event === 'end') {
       report({ early: `console ended: ${m.description}` });
@@ -190,3 +190,7 @@ function line(l) {
   for (let i = start; i < l.length; i++) if (l[i] === 0x5c) escapes++;
   return l.length - start - 3 * escapes;
 }
+
+if (mode === 'ptyplex') ptyplex();
+else if (mode === 'tmux') tmux();
+else throw new Error(`unknown mode ${mode}`);

@@ -11,6 +11,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <termios.h>
 #include <unistd.h>
 
@@ -386,6 +390,44 @@ Napi::Value SetSendBuffer(const Napi::CallbackInfo& info) {
   return Result(info.Env(), size);
 }
 
+// setChildSubreaper() -> 0 | -errno (Linux only; -ENOSYS elsewhere). Makes
+// this process the reaper of orphaned descendants: a container whose
+// runtime (`runc run -d`, started by us) exits is re-parented to us, so its
+// exit status can be collected.
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+#if defined(__linux__)
+  return Result(info.Env(), Check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)));
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
+// sessionOf(fd) -> the session id of a terminal's slave side (the pid of
+// its session leader, e.g. a container's init, as our pid namespace sees
+// it) | -errno.
+Napi::Value SessionOf(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  pid_t sid = 0;
+  if (ioctl(Int(info, 0), TIOCGSID, &sid) < 0) return Result(info.Env(), -errno);
+  return Result(info.Env(), sid);
+}
+
+// reapChild(pid) -> -errno | 0 (still running) | 1 + (code << 8) | 2 + (signal << 8).
+// One non-blocking waitid for that pid only: libuv and node-pty reap their
+// own children by pid, so we never wait for "any child" and steal theirs.
+// ECHILD means it is not our child (or not yet).
+Napi::Value ReapChild(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_PID, static_cast<id_t>(Int(info, 0)), &si, WEXITED | WNOHANG) < 0) {
+    return Result(info.Env(), -errno);
+  }
+  if (si.si_pid == 0) return Result(info.Env(), 0);
+  if (si.si_code == CLD_EXITED) return Result(info.Env(), 1 + (si.si_status << 8));
+  return Result(info.Env(), 2 + (si.si_status << 8));
+}
+
 }  // namespace
 
 void DefineSys(Napi::Env env, Napi::Object exports) {
@@ -403,6 +445,9 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
   exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
+  exports.Set("sessionOf", Napi::Function::New(env, SessionOf, "sessionOf"));
+  exports.Set("reapChild", Napi::Function::New(env, ReapChild, "reapChild"));
   exports.Set("setSendBuffer", Napi::Function::New(env, SetSendBuffer, "setSendBuffer"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));

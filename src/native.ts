@@ -35,6 +35,12 @@ export interface NativeAddon {
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
   recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;
+  /** Become the reaper of orphaned descendants (Linux); 0 or -errno. */
+  setChildSubreaper(): number;
+  /** The session id (leader's pid) of a terminal's slave side, or -errno. */
+  sessionOf(fd: number): number;
+  /** Non-blocking wait for one pid: 0 running, 1 + (code << 8) exited, 2 + (signal << 8) killed, or -errno. */
+  reapChild(pid: number): number;
   /** Asks for a socket send buffer of bytes; returns what was granted, or -errno. */
   setSendBuffer(sock: number, bytes: number): number;
   /** out = [pid, uid, gid] of a connected unix socket's peer; 0 or -errno. */

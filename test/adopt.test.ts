@@ -3,6 +3,7 @@
 // send) plays a runtime that misbehaves. The console is then a console like
 // any other: logged, sent to, expected from, listed, and hung up is a state
 // it can leave.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -92,6 +93,24 @@ describe('adopting runc consoles', () => {
     }
   });
 
+  it('a container started by a console of the session ends its adopted console with its exit status', async () => {
+    s = testSessions();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-reap-'));
+    const sock = path.join(dir, 'c.sock');
+    const bundle = makeBundle(['/bin/sh', '-c', 'echo bye-from-container; sleep 0.5; exit 3']);
+    const id = `ptyplex-reap-${process.pid}`;
+    fs.writeFileSync(path.join(dir, 'ptyplex.yaml'), `consoles:\n  box:\n    adopt: ${sock}\n  runtime:\n    cmd: runc run -d --console-socket ${sock} -b ${bundle} ${id}\n`);
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'run', '-f', path.join(dir, 'ptyplex.yaml')], { env: s.env, encoding: 'utf8', timeout: 30_000 });
+      expect(r.stdout).toMatch(/box +\| bye-from-container/);
+      expect(r.stdout).toMatch(/box +\| box exited with code 3/);
+      // --success all: the first failure's status is the run's.
+      expect(r.status).toBe(3);
+    } finally {
+      spawnSync('runc', ['delete', '--force', id]);
+    }
+  });
+
   it('output at container exit is not lost', async () => {
     const { sock, logs } = adoptingSession();
     const bundle = makeBundle(['/bin/sh', '-c', 'sleep 0.3; seq 1 20000; echo END-OF-OUTPUT']);
@@ -118,7 +137,7 @@ describe('adopting runc consoles', () => {
   it('crun, which cannot run here, connects and closes with no fd: refused, and the listener goes on', async () => {
     const { sock, serverLog } = adoptingSession();
     const bundle = makeBundle(['/bin/sh', '-c', 'echo hi']);
-    const r = (await import('node:child_process')).spawnSync('crun', ['run', '-d', '--console-socket', sock, '-b', bundle, `crun-${process.pid}`], { encoding: 'utf8' });
+    const r = spawnSync('crun', ['run', '-d', '--console-socket', sock, '-b', bundle, `crun-${process.pid}`], { encoding: 'utf8' });
     expect(r.status).not.toBe(0); // see README: cgroups in hybrid mode
     await until(() => serverLog().includes('refused a connection: closed without sending a console'), 'the refusal');
     runContainer(makeBundle(['/bin/sh', '-c', 'echo after-crun; exec sleep 60']), sock);

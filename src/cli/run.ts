@@ -54,7 +54,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
   for (const s of specs) {
     if (s.adopt === undefined) continue;
     const stop = { ...(s.stop && { stop: s.stop }), ...(s.stopAfter && { stopAfter: s.stopAfter }), ...(s.dependsOn && { dependsOn: s.dependsOn }) };
-    adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: args.once, ...closeOnHangupOf(args), stop });
+    // A console of the file is one console, like a cmd: its socket takes one master.
+    adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: true, ...closeOnHangupOf(args), stop });
   }
   const spawned = specs.filter((s) => s.adopt === undefined);
   const daemon = daemonSocket();

@@ -23,6 +23,7 @@ export interface AdoptRequest {
 
 export class Adoption {
   private readonly listeners = new Map<ConsoleSocketListener, () => void>();
+  private reaping = false;
 
   constructor(
     private readonly session: Session,
@@ -35,13 +36,17 @@ export class Adoption {
   async listen(req: AdoptRequest): Promise<void> {
     const listener = new ConsoleSocketListener(req.socket);
     await listener.listen();
+    // A container started by one of our consoles (`runc run -d`) is
+    // re-parented to us when the runtime exits: its exit status becomes
+    // ours to collect, and the adopted console ends with it.
+    this.reaping ||= native.setChildSubreaper() === 0;
     this.listeners.set(listener, this.session.hold());
     listener.on('log', (line) => this.log(`${req.socket}: ${line}`));
     listener.on('console', (fd, sent) => {
       const spec: ConsoleSpec = { ...req.stop, name: this.session.freeName(req.name), cmd: '', adopt: req.socket };
       try {
         const closeOnHangup = req.closeOnHangup;
-        this.session.adopt(spec, fd, this.sinksFor(spec), this.size(), closeOnHangup !== undefined ? { closeOnHangup } : {});
+        this.session.adopt(spec, fd, this.sinksFor(spec), this.size(), { reapLeader: this.reaping, ...(closeOnHangup !== undefined && { closeOnHangup }) });
         this.log(`${req.socket}: adopted ${JSON.stringify(sent)} as ${spec.name}`);
       } catch (err) {
         native.close(fd);

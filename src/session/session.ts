@@ -66,7 +66,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * console `spec.name`. It ends when closed: by stop or kill, or
    * closeOnHangup ms after its last slave closed.
    */
-  adopt(spec: ConsoleSpec, fd: number, sinks: readonly Sink[], size: { cols: number; rows: number }, options: { closeOnHangup?: number } = {}): SessionConsole {
+  adopt(spec: ConsoleSpec, fd: number, sinks: readonly Sink[], size: { cols: number; rows: number }, options: { closeOnHangup?: number; reapLeader?: boolean } = {}): SessionConsole {
     if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
     const child = adopt(fd, { poller: this.poller, ...options });
     // A runtime that set no size leaves 0x0, which line editors cannot
