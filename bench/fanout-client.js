@@ -16,15 +16,27 @@
 //
 // Prints "ready" once subscribed, then one JSON line: payload bytes,
 // skipped bytes, raw bytes read, when (ms since the epoch, sub-ms) the
-// first and the last byte arrived, and its own CPU seconds. Ends when EXPECTED payload bytes have
+// first and the last byte arrived, and the CPU seconds it (and its tmux
+// client) used after subscribing. Ends when EXPECTED payload bytes have
 // arrived (or were skipped), or when the server says the console ended
 // (then `early` tells why).
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 const [mode, where, name, expectedArg, mark] = process.argv.slice(2);
 const expected = Number(expectedArg);
 const now = () => performance.timeOrigin + performance.now();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+let cpuAtReady = 0; // CPU is counted from subscribing on: not Node's start-up
+let helperCpu = () => 0; // and that of the `tmux -C attach` process, if any
+function ready() {
+  cpuAtReady = cpuNow();
+  process.stdout.write('ready\n');
+}
 
 let payload = 0;
 let skipped = 0;
@@ -37,9 +49,9 @@ const skips = []; // when (ms after the first byte) and how much a ptyplex clien
 function report(extra = {}) {
   if (reported) return;
   reported = true;
-  const u = process.cpuUsage();
-  const cpu = (u.user + u.system) / 1e6;
-  process.stdout.write(`${JSON.stringify({ payload, skipped, raw, first, last, cpu, ...(skips.length > 0 && { skips }), ...extra })}\n`);
+  const helper = helperCpu();
+  const cpu = cpuNow() - cpuAtReady + helper;
+  process.stdout.write(`${JSON.stringify({ payload, skipped, raw, first, last, cpu, ...(helper > 0 && { helper }), ...(skips.length > 0 && { skips }), ...extra })}\n`);
 }
 
 function ptyplex() {
@@ -65,7 +77,7 @@ function ptyplex() {
     }
   };
   const message = (m) => {
-    if (m.ok === true) process.stdout.write('ready\n');
+    if (m.ok === true) ready();
     else if (m.ok === false) {
       report({ early: `refused: ${m.error}` });
       process.exit(1);
@@ -119,20 +131,26 @@ function tmux() {
   const child = spawn('tmux', ['-L', where, '-C', 'attach', '-t', name], { stdio: ['pipe', 'pipe', 'inherit'] });
   const count = process.argv[7] === 'count';
   const decoder = count ? new OutputCounter() : undefined;
-  const ready = Buffer.from('%session-changed');
+  const subscribedLine = Buffer.from('%session-changed');
   const end = Buffer.from(`%window-renamed @`);
   let subscribed = false;
   let tail = Buffer.alloc(0); // the last bytes read, for a line split across reads
   child.stdout.on('data', (chunk) => {
     raw += chunk.length;
-    if (subscribed && first === 0) first = now();
     last = now();
     if (decoder !== undefined) payload += decoder.push(chunk);
     const hay = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    if (subscribed && first === 0 && hay.indexOf('%output') >= 0) first = last;
     tail = Buffer.from(hay.subarray(-256));
-    if (!subscribed && hay.indexOf(ready) >= 0) {
+    if (!subscribed && hay.indexOf(subscribedLine) >= 0) {
       subscribed = true;
-      process.stdout.write('ready\n');
+      const stat = () => {
+        const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in 1/100 s
+      };
+      const at = stat();
+      helperCpu = () => stat() - at;
+      ready();
     }
     const at = hay.lastIndexOf(end);
     if (at >= 0 && hay.indexOf(` ${mark}\n`, at) >= 0) {
@@ -140,8 +158,14 @@ function tmux() {
       // nothing for a client without pause-after (fanout.js checks).
       if (decoder === undefined) payload = expected;
       report();
-      child.stdin.end('\n'); // an empty line detaches
-      process.exit(0);
+      // An empty line detaches. Keep reading until tmux is done with this
+      // client: a tmux server whose control client stops reading with
+      // output pending never lets it go, and would not exit on kill-server.
+      child.stdin.end('\n');
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      child.once('exit', () => process.exit(0));
+      setTimeout(() => process.exit(0), 2000).unref();
     }
     if (hay.indexOf('\n%exit') >= 0) {
       report({ early: `tmux: ${hay.subarray(hay.lastIndexOf('\n%exit') + 1).toString().trim()}` });
@@ -149,6 +173,7 @@ function tmux() {
     }
   });
   child.stdout.on('end', () => {
+    if (reported) return;
     report({ early: 'tmux client closed' });
     process.exit(1);
   });

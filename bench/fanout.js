@@ -12,13 +12,14 @@
 // told to go once every client is subscribed; FILE is bench/data.js's text.
 //
 // Sizes: tmux 3.3a delivers about 10 MB/s in total however many control
-// clients there are (it writes each byte to each client with its own
-// printf, after parsing it into the pane's screen), so 50 clients x 64 MiB
-// would take it about six minutes a run. By default the file is 64 MiB for
-// 1 client, 16 MiB for 10 and 4 MiB for 50, the same for both; ptyplex is
-// then also run alone with 64 MiB for every N (`ptyplex at 64 MiB` lines),
-// which is where its client queue (4 MiB) comes into play. --full runs
-// both with 64 MiB throughout (about 25 minutes).
+// clients there are, with its server's CPU saturated (it parses every
+// byte into the pane's screen, then writes it to each client with a printf
+// of its own, in pieces of at most 8 KiB), so 50 clients x 64 MiB would
+// take it some six minutes a run. By default the file is 64 MiB for 1
+// client, 8 MiB for 10 and 2 MiB for 50 (64 to 100 MiB delivered a run),
+// the same for both; ptyplex is then also run alone with 64 MiB for every N
+// (the `ptyplex alone` lines), which is where its 4 MiB client queue comes
+// into play. --full runs both with 64 MiB throughout (over half an hour).
 //
 // Losses: a ptyplex client that falls a client queue behind holds the
 // console briefly, then is cut loose and skips ahead; the clients count
@@ -28,7 +29,7 @@
 // and cuts off a client 5 minutes behind (%exit "too far behind"), which
 // would show as a client that ended early.
 //
-// node bench/fanout.js [--quick] [--full] [--clients 1,10,50] [--mib 64,16,4]
+// node bench/fanout.js [--quick] [--full] [--clients 1,10,50] [--mib 64,8,2]
 //   [--reps 3] [--only ptyplex|tmux] [--profile DIR (V8 profile of the ptyplex server)]
 // Results also go to bench/out/fanout.json.
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,12 +50,12 @@ const quick = process.argv.includes('--quick');
 const full = process.argv.includes('--full');
 const reps = Number(arg('reps', quick ? 1 : 3));
 const counts = arg('clients', '1,10,50').split(',').map(Number);
-const mibList = arg('mib', full ? '64' : '64,16,4').split(',').map(Number);
+const mibList = arg('mib', full ? '64' : '64,8,2').split(',').map(Number);
 const mibFor = (i) => mibList[Math.min(i, mibList.length - 1)];
 const FULL_MIB = 64;
 const only = arg('only', 'ptyplex,tmux').split(',');
 const profile = arg('profile', undefined);
-const timeoutMs = Number(arg('timeout', 600)) * 1000;
+const timeoutMs = Number(arg('timeout', full ? 1200 : 300)) * 1000;
 
 const MARK = 'FANOUTDONE';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -89,10 +90,14 @@ function dataOf(mib) {
   return files.get(mib);
 }
 
-/** Starts n clients; resolves once each is subscribed, with a promise of their reports. */
+/**
+ * Starts n clients; resolves once each is subscribed, with a promise of
+ * their reports and one of their exits.
+ */
 async function startClients(n, args) {
   const reports = [];
   const readies = [];
+  const exits = [];
   const children = [];
   for (let i = 0; i < n; i++) {
     const child = spawn(process.execPath, [clientJs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,21 +105,21 @@ async function startClients(n, args) {
     let out = '';
     let ready;
     readies.push(new Promise((r) => (ready = r)));
+    exits.push(new Promise((r) => child.once('exit', r)));
     reports.push(new Promise((resolve, reject) => {
       child.stdout.on('data', (c) => {
         out += c;
         if (out.startsWith('ready\n')) ready();
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line !== undefined) resolve(JSON.parse(line));
       });
-      child.once('exit', (code) => {
-        const last = out.trim().split('\n').pop();
-        if (last?.startsWith('{')) resolve({ ...JSON.parse(last), code });
-        else reject(new Error(`client exited ${code} without a report: ${out}`));
-      });
+      child.once('exit', (code) => reject(new Error(`client exited ${code} without a report: ${out}`)));
     }));
   }
-  const kill = () => children.forEach((c) => c.kill());
+  const kill = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
   await withTimeout(Promise.all(readies), 30000, 'clients to subscribe', kill);
-  return { reports: Promise.all(reports), kill };
+  const exited = () => withTimeout(Promise.all(exits), 5000, 'clients to exit', kill).catch(() => undefined);
+  return { reports: Promise.all(reports), kill, exited };
 }
 
 function withTimeout(p, ms, what, onTimeout) {
@@ -133,8 +138,9 @@ function withTimeout(p, ms, what, onTimeout) {
 /** One measurement: start the server, n clients, go, wait for every report. */
 async function measure(n, data, { start, clientArgs, trigger, stop }) {
   const server = start(data);
+  let clients;
   try {
-    const clients = await startClients(n, clientArgs(server, data));
+    clients = await startClients(n, clientArgs(server, data));
     const cpu0 = cpuOf(server.pid);
     trigger(server);
     const reports = await withTimeout(clients.reports, timeoutMs, `${n} clients to get ${data.expected} bytes`, clients.kill);
@@ -157,8 +163,17 @@ async function measure(n, data, { start, clientArgs, trigger, stop }) {
       early: reports.filter((r) => r.early !== undefined).map((r) => r.early),
     };
   } finally {
-    stop(server);
+    await clients?.exited();
+    await stop(server);
   }
+}
+
+/** Waits up to ms for process pid to be gone; then kills it. */
+async function gone(pid, ms = 3000) {
+  for (const until = Date.now() + ms; Date.now() < until; await sleep(20)) {
+    if (!fs.existsSync(`/proc/${pid}`)) return;
+  }
+  process.kill(pid, 'SIGKILL');
 }
 
 const ptyplex = {
@@ -176,12 +191,13 @@ const ptyplex = {
   },
   clientArgs: (s, data) => ['ptyplex', s.socket, 'big', String(data.expected)],
   trigger: (s) => s.cli('send', 'big', '--keys', 'go', 'Enter'),
-  stop(s) {
+  async stop(s) {
     try {
       s.cli('kill-server');
     } catch {
-      process.kill(s.pid, 'SIGKILL');
+      // Killed below.
     }
+    await gone(s.pid);
     fs.rmSync(s.dir, { recursive: true, force: true });
   },
 };
@@ -200,14 +216,24 @@ const tmux = {
   },
   clientArgs: (s, data) => ['tmux', s.name, 'fan', String(data.expected), MARK],
   trigger: (s) => s.run('send-keys', '-t', 'fan', 'go', 'Enter'),
-  stop(s) {
+  async stop(s) {
     try {
       s.run('kill-server');
     } catch {
-      process.kill(s.pid, 'SIGKILL');
+      // Killed below.
     }
+    await gone(s.pid);
   },
 };
+
+// The ceiling for one client: the same console read in-process by
+// ptyplex's reader alone (no server, no socket, no client): what the PTY
+// gives on this machine now.
+function readAlone(data) {
+  const out = execFileSync(process.execPath, [path.join(here, 'reader-ours.js'), 'throughput', '1', data.file], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return { mbps: r.bytes / r.wall / 1e6, wall: r.wall, cpu: r.cpu };
+}
 
 const say = (n, mib, k, r) => process.stderr.write(`  ${n} x ${mib} MiB, ${k}: ${r.mbps.toFixed(0)} MB/s, ${r.cpuPerGb.toFixed(2)} CPU s/GB`
   + ` (${r.wall.toFixed(2)} s, server CPU ${r.cpu.toFixed(2)} s, clients ${r.clientCpuPerGb.toFixed(2)} CPU s/GB`
@@ -226,6 +252,10 @@ try {
         runs[k].push(await measure(n, data, server));
         say(n, mib, k, runs[k].at(-1));
         await sleep(200);
+      }
+      if (n === 1 && only.includes('ptyplex')) {
+        (runs.alone ??= []).push(readAlone(data));
+        process.stderr.write(`  1 x ${mib} MiB, console read alone: ${runs.alone.at(-1).mbps.toFixed(0)} MB/s\n`);
       }
     }
     results.byClients[n] = runs;
@@ -263,18 +293,23 @@ for (const n of counts) {
   const cpu = med(runs.ptyplex, 'cpuPerGb') / med(runs.tmux, 'cpuPerGb');
   rows.push({ what: `${what}: total MB/s, ptyplex / tmux${flag}`, value: mbps.toFixed(2), goal: '> 1', met: mbps > 1 });
   rows.push({ what: `${what}: server CPU s/GB, ptyplex / tmux${flag}`, value: cpu.toFixed(2), goal: '< 1', met: cpu < 1 });
+  if (runs.alone !== undefined) {
+    const alone = med(runs.ptyplex, 'mbps') / med(runs.alone, 'mbps');
+    rows.push({ what: `  (reference: ${what}: MB/s, ptyplex / console read alone)`, value: alone.toFixed(2), goal: '', met: undefined });
+  }
   if (lost > 0) notes.push(`* ${what}: ${lost} of ${runs.ptyplex.length + runs.tmux.length} runs lost output (skipped, short or ended early): not comparable`);
 }
 const w = Math.max(0, ...rows.map((r) => r.what.length));
 if (rows.length > 0) {
   console.log(`${'figure'.padEnd(w)}  ratio   goal  met`);
-  for (const r of rows) console.log(`${r.what.padEnd(w)}  ${r.value.padEnd(6)}  ${r.goal.padEnd(4)}  ${r.met ? 'yes' : 'NO'}`);
+  for (const r of rows) console.log(`${r.what.padEnd(w)}  ${r.value.padEnd(6)}  ${r.goal.padEnd(4)}  ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'}`);
 }
 console.log(`(medians of ${reps} interleaved runs on ${results.cores} cores; ${results.tmux}; details in bench/out/fanout.json)`);
 const figures = (runs) => `${med(runs, 'mbps').toFixed(0)} MB/s, server ${med(runs, 'cpuPerGb').toFixed(2)} CPU s/GB, clients ${med(runs, 'clientCpuPerGb').toFixed(2)} CPU s/GB`;
 for (const n of counts) {
   const runs = results.byClients[n];
   const parts = ['ptyplex', 'tmux'].filter((k) => runs[k].length > 0).map((k) => `${k} ${figures(runs[k])}`);
+  if (runs.alone !== undefined) parts.push(`console read alone ${med(runs.alone, 'mbps').toFixed(0)} MB/s`);
   console.log(`(${n} x ${runs.mib} MiB: ${parts.join('; ')})`);
 }
 for (const n of Object.keys(results.ptyplexFull)) {

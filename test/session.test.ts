@@ -54,6 +54,13 @@ function header(length: number, type: number): Buffer {
   return h;
 }
 
+/** A stop script in a file of its own. */
+function scriptFile(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-script-')), 'stop.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
 /** A well-framed message of the given type (its length right). */
 function frame(type: number, payload: string): Buffer {
   return Buffer.concat([header(Buffer.byteLength(payload) + 1, type), Buffer.from(payload)]);
@@ -260,6 +267,33 @@ describe('a detached session', () => {
     expect(tail).toMatch(/^\d+\r\n/);
     expect(tail.endsWith('1999\r\n2000\r\n')).toBe(true);
     expect(s.describe().consoles[0]!.bytesOut).toBe([...Array(2000).keys()].reduce((n, i) => n + String(i + 1).length + 2, 0));
+  });
+
+  it('a console that reads no input keeps neither an attached client nor a stop waiting', async () => {
+    s = testSessions();
+    expect(s.cli(['run', '-d', '--names', 'deaf', 'stty raw -echo; sleep 1000']).status).toBe(0);
+    await sleep(300);
+    // An attached client floods it with keys, then detaches: the server
+    // hangs up at once; the keys it could not queue were dropped, not read later.
+    const sock = s.describe().socket;
+    const closed = new Promise<number>((resolve) => {
+      const conn = net.connect(sock, () => {
+        conn.write(frame(0x01, JSON.stringify({ op: 'attach', console: 'deaf', cols: 80, rows: 24 })));
+        const keys = Buffer.alloc(60 * 1024, 0x61);
+        for (let i = 0; i < 40; i++) conn.write(frame(0x02, keys.toString()));
+        conn.write(frame(0x01, JSON.stringify({ op: 'detach' })));
+        const t0 = Date.now();
+        conn.resume();
+        conn.on('close', () => resolve(Date.now() - t0));
+      });
+    });
+    expect(await closed).toBeLessThan(3000);
+    expect(s.describe().consoles[0]!.clients).toBe(0);
+    // A stop whose first step types into it goes on to the next step.
+    const r = s.cli(['stop', '--json', '--script', scriptFile('consoles:\n  deaf:\n    stop:\n      - send: "quit\\n"\n      - signal: SIGTERM\n      - wait: 2s\n')]);
+    const report = JSON.parse(r.stdout) as { consoles: Array<{ endedBy: string; steps: Array<{ outcome: string }> }> };
+    expect(report.consoles[0]!.steps.map((x) => x.outcome)).toEqual(['timed out', 'done', 'ended']);
+    expect(report.consoles[0]!.endedBy).toBe('wait 2s');
   });
 
   it('ten followers of a console writing 64 MiB, one stopped for 5 s: the nine and the log get every byte, the stopped one skips', async () => {

@@ -39,6 +39,8 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
     if (msg.event === 'end') {
       ending = `[${String(msg.description)}]`;
       status = statusCode({ exitCode: numberOrNull(msg.exitCode), signal: numberOrNull(msg.signal) });
+    } else if (msg.ok === false) {
+      ending = `[ptyplex: ${String(msg.error)}]`;
     } else if (msg.event === 'skipped' && !screen.alternate) {
       stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
     }
@@ -47,7 +49,7 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
 
   guard = TerminalGuard.enter(stdin);
   try {
-    await client.request({ op: 'attach', console: args.name, readOnly: args.readOnly, cols: stdout.columns, rows: stdout.rows });
+    await client.request({ op: 'attach', console: args.name, readOnly: args.readOnly, ...termSize() });
   } catch (err) {
     guard.restore();
     throw err;
@@ -57,6 +59,9 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
     status = 0;
     client.send({ op: 'detach' });
     client.close();
+    // A server that does not answer (wedged, or gone without a word) must
+    // not keep the terminal: hang up ourselves soon after.
+    setTimeout(() => client.socket.destroy(), 500).unref();
   };
   stdin.on('data', (input: Buffer) => {
     const { pass, detach: done } = keys.feed(input);
@@ -68,7 +73,7 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
       if (done) detach();
     }
   });
-  const onResize = () => client.send({ op: 'resize', cols: stdout.columns, rows: stdout.rows });
+  const onResize = () => client.send({ op: 'resize', ...termSize() });
   stdout.on('resize', onResize);
   // Signals a client can catch end it like a detach: the terminal comes back.
   const onSignal = () => detach();
@@ -85,6 +90,12 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
   }
   stdout.write(`${atLineStart || screen.alternate ? '' : '\r\n'}${ending}\n`);
   return status;
+}
+
+// A terminal with no window size set (a serial console, some `docker exec
+// -t`) says 0x0: it gets the size terminals have by default.
+function termSize(): { cols: number; rows: number } {
+  return { cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
 }
 
 function numberOrNull(v: unknown): number | null {

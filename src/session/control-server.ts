@@ -41,6 +41,9 @@ export interface ControlServerOptions {
 
 type FrameHandler = (frame: Frame) => void;
 
+/** Keyboard input a console that is not reading may have queued for it. */
+const MAX_INPUT_BACKLOG = 1024 * 1024;
+
 /** The kernel buffer asked for each client's socket. */
 const SEND_BUFFER = 1024 * 1024;
 
@@ -181,6 +184,9 @@ export class ControlServer {
   private drop(sock: Socket, reason: string, log = true): void {
     if (log) this.options.log(`client dropped: ${reason}`);
     if (sock.destroyed) return;
+    // Nothing more it sends is read, let alone served.
+    sock.removeAllListeners('data');
+    sock.pause();
     sock.end(jsonFrame({ ok: false, error: reason }));
     setTimeout(() => sock.destroy(), 1000).unref();
   }
@@ -240,11 +246,12 @@ export class ControlServer {
     const unsubscribe = c.hub.subscribe(feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
-    void c.ended.then(() => {
+    const cancelEnd = c.onEnd(() => {
       feed.send(endEvent(c));
       sock.end();
     });
     sock.once('close', () => {
+      cancelEnd();
       unsubscribe();
       this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
       if (!readOnly) c.dropWriter(writer);
@@ -253,13 +260,14 @@ export class ControlServer {
       if (frame.type === FRAME_DATA) {
         if (readOnly) return;
         c.touchWriter(writer);
-        // One client's input at a time: stop reading its socket until the
-        // console took this piece, so a flood waits in the kernel, not here.
-        sock.pause();
-        c.input(frame.data).then(
-          () => sock.resume(),
-          () => sock.end(),
-        );
+        // The socket is never paused for input: a console that does not
+        // read must not keep a client from detaching. What it has not
+        // taken is bounded instead; past the bound, keys are dropped.
+        if (c.inputBacklog > MAX_INPUT_BACKLOG) {
+          feed.send({ event: 'input-dropped', bytes: frame.data.length });
+          return;
+        }
+        c.input(frame.data).catch(() => undefined);
         return;
       }
       const msg = new Request(frame.message);
@@ -288,10 +296,13 @@ export class ControlServer {
       return;
     }
     const unsubscribe = c.hub.subscribe(feed);
-    sock.once('close', unsubscribe);
-    void c.ended.then(() => {
+    const cancelEnd = c.onEnd(() => {
       feed.send(endEvent(c));
       sock.end();
+    });
+    sock.once('close', () => {
+      unsubscribe();
+      cancelEnd();
     });
   }
 

@@ -35,6 +35,8 @@ export class SessionConsole {
   stopReason: string | undefined;
   private writers: SizeSource[] = [];
   private inputQueue: Promise<unknown> = Promise.resolve();
+  private pendingInput = 0;
+  private readonly endListeners = new Set<() => void>();
 
   constructor(
     readonly spec: ConsoleSpec,
@@ -112,13 +114,41 @@ export class SessionConsole {
 
   /** Types data into the console, after any input already on its way. */
   input(data: Buffer): Promise<void> {
+    this.pendingInput += data.length;
     const write = async () => {
       this.inputMark = this.hub.bytes;
       await this.child.console.write(data);
     };
-    const done = this.inputQueue.then(write);
+    const done = this.inputQueue.then(write).finally(() => {
+      this.pendingInput -= data.length;
+    });
     this.inputQueue = done.catch(() => undefined);
     return done;
+  }
+
+  /** Input accepted but not yet taken by the console (it may not be reading). */
+  get inputBacklog(): number {
+    return this.pendingInput;
+  }
+
+  /**
+   * Calls cb once the console has ended (at once if it has); returns a
+   * cancel, so a client that leaves first is not kept alive until then.
+   */
+  onEnd(cb: () => void): () => void {
+    if (this.exit !== undefined) {
+      cb();
+      return () => undefined;
+    }
+    this.endListeners.add(cb);
+    return () => this.endListeners.delete(cb);
+  }
+
+  /** Called by the session once the console has ended and flushed. */
+  markEnded(exit: ExitStatus): void {
+    this.exit = exit;
+    for (const cb of [...this.endListeners]) cb();
+    this.endListeners.clear();
   }
 
   /** A writer became active (attached or typed): it now sets the size. */

@@ -107,7 +107,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]).catch(() => undefined);
     c.ended = Promise.all([child.exited, flushed]).then(([exit]) => {
       const end = { name: spec.name, exit };
-      c.exit = exit;
+      c.markEnded(exit);
       this.ends.push(end);
       this.emit('end', end);
       return end;

@@ -18,8 +18,8 @@ export interface StepReport {
 
 export interface ConsoleReport {
   name: string;
-  /** exited / killed (by a signal) / closed (an adopted console), or already ended before the stop. */
-  ended: 'exited' | 'killed' | 'closed' | 'already ended';
+  /** exited / killed (by a signal) / closed (an adopted console); already ended before the stop; or still running (SIGKILL did not end it within 5 s). */
+  ended: 'exited' | 'killed' | 'closed' | 'already ended' | 'still running';
   exitCode: number | null;
   signal: number | null;
   /** The step that ended it, "last resort: SIGKILL", or "" if it had already ended. */
@@ -48,6 +48,8 @@ export interface ShutdownOptions {
 
 /** How long the last resort may take before we stop waiting (SIGKILL cannot be ignored). */
 const LAST_RESORT_MS = 5000;
+/** How long a send or keys step may wait for the console to take its input. */
+const SEND_MS = 5000;
 
 export async function shutdown(session: Session, scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
   stopOrder(scripts); // throws on a cycle before anything is touched
@@ -92,17 +94,19 @@ async function runScript(c: SessionConsole, steps: Step[], cutoff: Cutoff, start
       c.stopReason = how;
       c.signalGroup('SIGKILL');
       c.close();
-      await race(c.ended, LAST_RESORT_MS, cutoff, false);
       report.endedBy = how;
     }
-    await c.ended;
+  }
+  // Bounded: a process SIGKILL cannot end (stuck in the kernel) is
+  // reported as still running rather than hanging the stop.
+  if (!(await race(c.ended, LAST_RESORT_MS, cutoff, false))) {
+    report.ended = 'still running';
+  } else if (report.endedBy !== '' || report.steps.length > 0) {
     const exit = c.exit!;
     report.ended = exit.signal !== null ? 'killed' : exit.exitCode === null ? 'closed' : 'exited';
-  } else {
-    await c.ended;
   }
-  report.exitCode = c.exit!.exitCode;
-  report.signal = c.exit!.signal;
+  report.exitCode = c.exit?.exitCode ?? null;
+  report.signal = c.exit?.signal ?? null;
   report.ms = Date.now() - started;
   return report;
 }
@@ -111,12 +115,16 @@ async function runStep(c: SessionConsole, step: Step, cutoff: Cutoff): Promise<S
   c.stopReason = `stopped by script: ${describeStep(step)}`;
   if ('send' in step || 'keys' in step) {
     const data = 'send' in step ? step.send : step.keys.map(keyBytes).join('');
-    try {
-      await c.input(Buffer.from(data));
-      return 'done';
-    } catch {
-      return c.exit !== undefined ? 'ended' : 'failed';
-    }
+    // A console that reads no input (raw mode, stuck) must not stall the
+    // script: the write is given SEND_MS, then the next step runs.
+    const written = c.input(Buffer.from(data)).then(
+      () => 'done' as const,
+      () => (c.exit !== undefined ? ('ended' as const) : ('failed' as const)),
+    );
+    let outcome: StepReport['outcome'] = 'timed out';
+    void written.then((o) => (outcome = o));
+    await race(written, SEND_MS, cutoff, true);
+    return outcome;
   }
   if ('expect' in step) return expectOutput(c, compilePattern(step.expect), step.timeout, cutoff);
   if ('signal' in step) return c.signalGroup(step.signal) ? 'done' : 'skipped';
