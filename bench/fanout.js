@@ -299,6 +299,11 @@ for (const n of counts) {
   }
   if (lost > 0) notes.push(`* ${what}: ${lost} of ${runs.ptyplex.length + runs.tmux.length} runs lost output (skipped, short or ended early): not comparable`);
 }
+for (const n of Object.keys(results.ptyplexFull)) {
+  const { runs, mib } = results.ptyplexFull[n];
+  const lost = lossOf(runs);
+  rows.push({ what: `${n} clients x ${mib} MiB, ptyplex alone: runs where a client skipped output`, value: `${lost}/${runs.length}`, goal: '0', met: lost === 0 });
+}
 const w = Math.max(0, ...rows.map((r) => r.what.length));
 if (rows.length > 0) {
   console.log(`${'figure'.padEnd(w)}  ratio   goal  met`);

@@ -194,6 +194,11 @@ describe('the console socket', () => {
     })();
     await sendConsole(sock, Buffer.from('no fd here'), []);
     await sendConsole(sock, Buffer.from('/dev/ptmx'), [r]); // not a terminal
+    const slaveOnly = openMaster();
+    const slaveFd = openSlave(slaveOnly.slavePath);
+    await sendConsole(sock, Buffer.from('/dev/pts/x'), [slaveFd]); // a terminal, but the slave end
+    fs.closeSync(slaveFd);
+    native.close(slaveOnly.master);
     await sendConsole(sock, Buffer.alloc(5000, 0x61), [openMaster().master]); // oversized name
     await sendConsole(sock, Buffer.alloc(0), []); // connects and closes, as a failing runtime does
     const stall = sendConsole(sock, Buffer.alloc(0), [], { stayOpen: 6000 });
@@ -203,7 +208,7 @@ describe('the console socket', () => {
     await stall;
     for (const reason of [
       'refused a connection: a message without a file descriptor',
-      'refused a connection: a file descriptor that is not a terminal',
+      'refused a connection: a file descriptor that is not a PTY master',
       'refused a connection: a name longer than 4095 bytes',
       'refused a connection: closed without sending a console',
       'refused a connection: sent nothing for 5s',
@@ -211,6 +216,7 @@ describe('the console socket', () => {
     ]) {
       expect(serverLog()).toContain(reason);
     }
+    expect(serverLog().match(/not a PTY master/g)).toHaveLength(2);
     // Exactly one console came through: the one with two fds, and nothing
     // leaked: the server holds its master and its log, no more.
     await until(() => s.describe().consoles.length === 1, 'the good console');

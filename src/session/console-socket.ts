@@ -16,6 +16,7 @@ import { Event } from '../poller/event.js';
 import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
+import { socketFd } from './socket-fd.js';
 import { probeSocket, removeStale } from './socket-dir.js';
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
@@ -33,9 +34,9 @@ export interface ConsoleSocketEvents {
 export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   private server: net.Server | undefined;
   private readonly pending = new Set<() => void>();
-  // Its own poller: connections are few and short, and closing the
-  // listener closes everything it watched.
-  private readonly poller = new Poller();
+  // Its own poller, made once listening: connections are few and short,
+  // and closing the listener closes everything it watched.
+  private poller: Poller | undefined;
 
   constructor(readonly path: string) {
     super();
@@ -68,6 +69,7 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
         process.umask(umask);
       }
     });
+    this.poller = new Poller();
   }
 
   /** Stops listening and removes the socket; connections in progress are dropped. */
@@ -76,7 +78,8 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     if (this.server !== undefined) removeStale(this.path);
     this.server = undefined;
     for (const drop of [...this.pending]) drop();
-    this.poller.close();
+    this.poller?.close();
+    this.poller = undefined;
   }
 
   get listening(): boolean {
@@ -84,8 +87,9 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   }
 
   private accept(sock: Socket): void {
-    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) {
+    const fd = socketFd(sock);
+    const poller = this.poller;
+    if (fd === undefined || poller === undefined) {
       sock.destroy();
       return;
     }
@@ -94,13 +98,15 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     const finish = () => {
       clearTimeout(timer);
       this.pending.delete(finish);
-      if (!this.poller.isClosed) this.poller.stop(desc);
+      if (!poller.isClosed) poller.stop(desc);
       sock.destroy();
       for (const note of peer.notes) this.emit('log', note);
       if (peer.master !== undefined) this.emit('console', peer.master.fd, peer.master.name);
     };
+    // A runtime closes right after sending; one that keeps the connection
+    // open is cut off here, with its console if it sent one.
     const timer = setTimeout(() => {
-      peer.refuse(`sent nothing for ${STALL_MS / 1000}s`);
+      if (peer.master === undefined) peer.refuse(`sent nothing for ${STALL_MS / 1000}s`);
       finish();
     }, STALL_MS);
     this.pending.add(finish);
@@ -117,7 +123,7 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
         peer.take(n);
       }
     };
-    this.poller.start(desc, (ev) => {
+    poller.start(desc, (ev) => {
       if (ev & Event.PollerClosed) finish();
       else drain();
     });
@@ -149,9 +155,10 @@ class Peer {
     } else if (this.master !== undefined || this.refused) {
       native.close(first);
       this.refuse('a second console on one connection');
-    } else if (native.isatty(first) !== 1) {
+    } else if (typeof native.ptsName(first) !== 'string') {
+      // Only a master has a slave to name: a slave, a pipe or a file is refused.
       native.close(first);
-      this.refuse('a file descriptor that is not a terminal');
+      this.refuse('a file descriptor that is not a PTY master');
     } else {
       this.master = { fd: first, name: this.buf.toString('utf8', 0, n) };
     }

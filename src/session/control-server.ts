@@ -17,6 +17,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from './session.js';
 import type { SessionConsole } from './session-console.js';
 import { SessionError } from './session-error.js';
+import { socketFd } from './socket-fd.js';
 import { probeSocket, removeStale } from './socket-dir.js';
 import type { ConsoleInfo, SessionInfo } from './session-info.js';
 
@@ -396,11 +397,3 @@ function refusePeer(fd: number | undefined): string | undefined {
   if (uid === me || uid === 0) return undefined;
   return `refused: this session belongs to uid ${me}; you are uid ${uid}`;
 }
-
-// Node does not expose an accepted socket's descriptor; its libuv handle
-// (a Pipe wrap) does, on Unix.
-function socketFd(sock: Socket): number | undefined {
-  const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
-  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
-}
-
