@@ -111,6 +111,17 @@ describe('adopting runc consoles', () => {
     }
   });
 
+  it('a session that adopts (a child subreaper) leaves no zombie of the orphans its consoles make', async () => {
+    s = testSessions();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-orphans-'));
+    expect(s.cli(['run', '-d', '--adopt', `x=${path.join(dir, 'c.sock')}`, '--names', 'forker', 'for i in 1 2 3 4 5; do (sleep 0.2 &); done; sleep 1000']).status).toBe(0);
+    const server = s.describe().pid;
+    const zombies = () => spawnSync('ps', ['--ppid', String(server), '-o', 'stat='], { encoding: 'utf8' }).stdout.split('\n').filter((st) => st.startsWith('Z')).length;
+    // The five orphans die after 0.2 s; the sweeper runs every second.
+    await sleep(2500);
+    expect(zombies()).toBe(0);
+  });
+
   it('output at container exit is not lost', async () => {
     const { sock, logs } = adoptingSession();
     const bundle = makeBundle(['/bin/sh', '-c', 'sleep 0.3; seq 1 20000; echo END-OF-OUTPUT']);

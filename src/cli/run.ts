@@ -137,7 +137,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     const ends = await session.whenAllEnded();
     return runStatus(args.success, ends.map((e) => e.exit));
   } finally {
-    adoption.close();
+    adoption.dispose();
     await server.close();
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);

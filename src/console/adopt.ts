@@ -7,6 +7,7 @@
 import { native } from '../native.js';
 import { check } from '../sys-error.js';
 import type { ConsolePoller } from './console-poller.js';
+import { claimChild, releaseChild } from './orphan-reaper.js';
 import type { PollConsole } from './poll-console.js';
 import type { ExitStatus } from './spawn.js';
 
@@ -55,12 +56,14 @@ export function adopt(fd: number, options: AdoptOptions): AdoptedConsole {
   const exited = new Promise<ExitStatus>((resolve) => {
     settle = resolve;
   });
+  let releaseLeader = () => undefined as void;
   const end = (status: ExitStatus) => {
     console.close();
+    releaseLeader();
     settle(status);
   };
   const kill = () => end({ exitCode: null, signal: null });
-  if (options.reapLeader) reapLeaderOnHangup(console, end);
+  if (options.reapLeader) releaseLeader = reapLeaderOnHangup(console, end);
   const grace = options.closeOnHangup;
   if (grace !== undefined) {
     console.onHangup(() => {
@@ -85,12 +88,16 @@ export function adopt(fd: number, options: AdoptOptions): AdoptedConsole {
 // exits before `runc run -d` does becomes ours only when the runtime exits.
 // A container that exits within a few ms of starting may be missed: then
 // the console ends closed, as any adopted one.
-function reapLeaderOnHangup(console: PollConsole, end: (status: ExitStatus) => void): void {
+function reapLeaderOnHangup(console: PollConsole, end: (status: ExitStatus) => void): () => void {
   let leader = 0;
   const learnUntil = Date.now() + LEARN_WINDOW_MS;
   const learn = () => {
     const sid = native.sessionOf(console.fd);
-    if (sid > 0) leader = sid;
+    if (sid > 0) {
+      leader = sid;
+      // Ours to reap, not the orphan sweeper's, while the console is open.
+      claimChild(leader);
+    }
     else if (!console.closed && !console.isHungUp && Date.now() < learnUntil) setTimeout(learn, LEARN_POLL_MS).unref();
   };
   learn();
@@ -110,4 +117,9 @@ function reapLeaderOnHangup(console: PollConsole, end: (status: ExitStatus) => v
     };
     poll();
   });
+  // Once the console is closed, a leader not reaped here is the sweeper's.
+  return () => {
+    if (leader > 0) releaseChild(leader);
+  };
 }
+

@@ -2,6 +2,7 @@
 // that arrives: a console of the session named after the request (web,
 // web-2 ...), teed to the sinks a spawned console would get. While any
 // socket listens the session is held open, even with no console yet.
+import { startOrphanReaper } from '../console/orphan-reaper.js';
 import { native } from '../native.js';
 import { ConsoleSocketListener } from './console-socket.js';
 import type { ConsoleSpec } from './console-spec.js';
@@ -24,6 +25,7 @@ export interface AdoptRequest {
 export class Adoption {
   private readonly listeners = new Map<ConsoleSocketListener, () => void>();
   private reaping = false;
+  private stopReaper: () => void = () => undefined;
 
   constructor(
     private readonly session: Session,
@@ -39,7 +41,12 @@ export class Adoption {
     // A container started by one of our consoles (`runc run -d`) is
     // re-parented to us when the runtime exits: its exit status becomes
     // ours to collect, and the adopted console ends with it.
-    this.reaping ||= native.setChildSubreaper() === 0;
+    if (!this.reaping && native.setChildSubreaper() === 0) {
+      this.reaping = true;
+      // Orphans of every console now come to us too: sweep them up, leaving
+      // the consoles' own children to node-pty.
+      this.stopReaper = startOrphanReaper(() => [...this.session.consoles.values()].flatMap((c) => (c.child.pid === null ? [] : [c.child.pid])));
+    }
     this.listeners.set(listener, this.session.hold());
     listener.on('log', (line) => this.log(`${req.socket}: ${line}`));
     listener.on('console', (fd, sent) => {
@@ -64,6 +71,12 @@ export class Adoption {
   /** Stops listening everywhere (kill-server, Ctrl-C). */
   close(): void {
     for (const l of [...this.listeners.keys()]) this.stop(l);
+  }
+
+  /** At the session's end: no more sweeping. */
+  dispose(): void {
+    this.close();
+    this.stopReaper();
   }
 
   private stop(listener: ConsoleSocketListener): void {
