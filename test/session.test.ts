@@ -296,6 +296,30 @@ describe('a detached session', () => {
     expect(report.consoles[0]!.endedBy).toBe('wait 2s');
   });
 
+  it('a viewer that keeps reading, but slowly, does not pace the console: it is cut loose and told', async () => {
+    s = testSessions();
+    const { file } = textFile(32 * 1024 * 1024, 'slowviewer');
+    expect(s.cli(['run', '-d', '--names', 'big', `read go; cat ${file}; sleep 60`]).status).toBe(0);
+    const sock = s.describe().socket;
+    const events: string[] = [];
+    const conn = net.connect(sock, () => conn.write(frame(0x01, JSON.stringify({ op: 'tee', console: 'big', follow: true }))));
+    // About 1.3 MB/s: 64 KiB, then a 50 ms nap. The console can go 20x faster.
+    conn.on('data', (d: Buffer) => {
+      if (d.includes('"skipped"')) events.push('skipped');
+      conn.pause();
+      setTimeout(() => conn.resume(), 50);
+    });
+    await sleep(500);
+    const t0 = Date.now();
+    s.cli(['send', 'big', 'go\n']);
+    await until(() => s.describe().consoles[0]!.bytesOut >= 32 * 1024 * 1024, 'the console to write it all', 15_000);
+    const took = Date.now() - t0;
+    // Reading at the viewer's pace would take over 24 s.
+    expect(took).toBeLessThan(12_000);
+    await until(() => events.includes('skipped'), 'the viewer to be told it skipped', 15_000);
+    conn.destroy();
+  });
+
   it('ten followers of a console writing 64 MiB, one stopped for 5 s: the nine and the log get every byte, the stopped one skips', async () => {
     s = testSessions();
     const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-fan-'));

@@ -1,9 +1,13 @@
 // One client's view of a console's output: frames written to its socket
 // with a bounded queue. A client that falls a queue behind (a burst, a busy
-// machine) holds the console while it catches up, so a client that can keep
-// up loses nothing. A client that cannot (stopped, stalled: no progress for
-// STALL_MS; or slow: not caught up within MAX_HOLD_MS) is cut loose for
-// good: it never holds the console again, the rest of its backlog is
+// machine) holds the console while it catches up, so a client that keeps
+// up on the whole loses nothing. Slow holding is rationed: time held while
+// the client drains slower than FAST_DRAIN (a sixteenth of its queue per
+// check, 10 MB/s for 4 MiB) is charged to a credit of HOLD_CREDIT_MS that
+// refills at a tenth of real time, so a slow viewer cannot pace a console
+// for long, while a fast one that was merely descheduled pays nothing. A
+// client that stalls (no progress for STALL_MS) or spends its credit is cut
+// loose for good: it never holds the console again, the rest of its backlog is
 // skipped, and once its socket drains it is told how much it missed and,
 // if it draws a screen, redrawn from the ring buffer.
 import type { Socket } from 'node:net';
@@ -14,8 +18,9 @@ import { dataFrame, jsonFrame } from './protocol.js';
 export const DEFAULT_CLIENT_QUEUE = 4 * 1024 * 1024;
 /** A held client that sends nothing on for this long is stalled. */
 const STALL_MS = 250;
-/** A held client not back under half its queue in this long is too slow. */
-const MAX_HOLD_MS = 1000;
+/** How long a client may hold the console in all, refilled at REFILL of real time. */
+const HOLD_CREDIT_MS = 1000;
+const REFILL = 0.1;
 const CHECK_MS = 25;
 
 export class ClientFeed implements Subscriber {
@@ -23,6 +28,8 @@ export class ClientFeed implements Subscriber {
   private skipped = 0;
   private cutLoose = false;
   private holdTimer: NodeJS.Timeout | undefined;
+  private credit = HOLD_CREDIT_MS;
+  private creditAt = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -53,28 +60,45 @@ export class ClientFeed implements Subscriber {
     if (!this.socket.destroyed) this.socket.write(jsonFrame(message));
   }
 
-  // Holds the console until the queue is down to half, watching progress.
+  // Holds the console until the queue is down to half, watching progress
+  // and spending credit.
   private startHold(): void {
     if (this.holdTimer !== undefined) return;
+    this.refill();
+    if (this.credit <= 0) {
+      this.cutOff();
+      return;
+    }
     this.holder.hold(this);
-    const started = Date.now();
-    let lastProgress = started;
+    let lastProgress = Date.now();
     let last = this.socket.writableLength;
     this.holdTimer = setInterval(() => {
       const queued = this.socket.writableLength;
       const now = Date.now();
+      // Charged only while draining slower than a sixteenth of the queue per check.
+      const dt = now - this.creditAt;
+      if ((last - queued) * CHECK_MS < (this.limit / 16) * dt) this.credit -= dt;
+      this.creditAt = now;
       if (queued <= this.limit / 2) {
         this.endHold();
         return;
       }
       if (queued < last) lastProgress = now;
       last = queued;
-      if (now - lastProgress >= STALL_MS || now - started >= MAX_HOLD_MS) {
-        this.cutLoose = true;
-        this.endHold();
-        this.startSkipping(0);
-      }
+      if (now - lastProgress >= STALL_MS || this.credit <= 0) this.cutOff();
     }, CHECK_MS);
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    this.credit = Math.min(HOLD_CREDIT_MS, this.credit + (now - this.creditAt) * REFILL);
+    this.creditAt = now;
+  }
+
+  private cutOff(): void {
+    this.cutLoose = true;
+    this.endHold();
+    this.startSkipping(0);
   }
 
   private endHold(): void {
