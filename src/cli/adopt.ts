@@ -5,11 +5,11 @@
 // run the runtime next.
 import path from 'node:path';
 import { ControlClient } from '../session/control-client.js';
-import { NAME_PATTERN } from '../session/console-spec.js';
-import { liveSessions, socketDir } from '../session/socket-dir.js';
+import { nameProblem } from '../session/console-spec.js';
+import { probeSocket } from '../session/unix-socket.js';
 import { closeOnHangupOf } from './run.js';
 import { BIN_ARGS } from './self.js';
-import { explicitSocket, type TargetArgs } from './target.js';
+import { allSessions, explicitSocket, sessionTarget, type TargetArgs } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';
 import { spawnSync } from 'node:child_process';
 
@@ -23,10 +23,11 @@ export interface AdoptArgs extends TargetArgs {
 export async function adoptCommand(args: AdoptArgs): Promise<number> {
   const socket = path.resolve(args.consoleSocket);
   const name = args.name ?? path.basename(socket).replace(/\.sock$/, '');
-  if (!NAME_PATTERN.test(name)) throw new UserError(`bad console name "${name}" (letters, digits, _ . -)`, EX_USAGE);
+  const bad = nameProblem(name);
+  if (bad !== undefined) throw new UserError(bad, EX_USAGE);
   const hangup = closeOnHangupOf(args);
-  const session = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET ?? (await defaultSession());
-  if (session !== undefined && (await isLive(session))) {
+  const session = await runningSession(args);
+  if (session !== undefined) {
     const client = await ControlClient.connect(session);
     try {
       await client.request({ op: 'adopt', socket, name, once: args.once, ...hangup });
@@ -45,18 +46,10 @@ export async function adoptCommand(args: AdoptArgs): Promise<number> {
   return r.status ?? 1;
 }
 
-// The one session a user means without -L: default if it runs.
-async function defaultSession(): Promise<string | undefined> {
-  const dir = socketDir();
-  const live = await liveSessions(dir);
-  return live.includes('default') ? path.join(dir, 'default') : undefined;
-}
-
-async function isLive(socket: string): Promise<boolean> {
-  try {
-    (await ControlClient.connect(socket)).close();
-    return true;
-  } catch {
-    return false;
-  }
+// The session a user means, as for `new`, if it is running: -S/-L or
+// $PTYPLEX_SOCKET, else the only one, else default.
+async function runningSession(args: TargetArgs): Promise<string | undefined> {
+  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
+  if (given) return (await probeSocket(given)) === 'live' ? given : undefined;
+  return (await allSessions()).length > 0 ? sessionTarget(args) : undefined;
 }

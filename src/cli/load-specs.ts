@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../session/config-error.js';
 import { parseYamlConfig } from '../session/config-yaml.js';
-import { NAME_PATTERN, type ConsoleSpec } from '../session/console-spec.js';
+import { NAME_PATTERN, nameProblem, type ConsoleSpec } from '../session/console-spec.js';
 import { parseProcfile } from '../session/procfile.js';
 import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
 
@@ -70,7 +70,8 @@ function specsFromCommands(cmds: readonly string[], names: string | undefined): 
     throw new UserError(`--names gives ${list.length} name${list.length === 1 ? '' : 's'} for ${cmds.length} command${cmds.length === 1 ? '' : 's'}`);
   }
   for (const n of list) {
-    if (!NAME_PATTERN.test(n)) throw new UserError(`--names: bad console name ${JSON.stringify(n)} (letters, digits, _ . -)`);
+    const bad = nameProblem(n);
+    if (bad !== undefined) throw new UserError(`--names: ${bad}`);
   }
   return cmds.map((cmd, i) => ({ name: list[i]!, cmd }));
 }

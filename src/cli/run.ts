@@ -6,7 +6,7 @@
 // Ctrl-C kills at once. --detach does the same in a background server.
 import fs from 'node:fs';
 import path from 'node:path';
-import { NAME_PATTERN, consoleSize, type ConsoleSpec } from '../session/console-spec.js';
+import { nameProblem, consoleSize, type ConsoleSpec } from '../session/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
 import { Adoption, type AdoptRequest } from '../session/adoption.js';
 import { ControlServer } from '../session/control-server.js';
@@ -152,7 +152,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
 function scriptsFor(session: Session, names: string[], custom: Record<string, ScriptJson>, killTimeout: number): Map<string, ConsoleScript> {
   const specs = names.map((name) => {
     const spec = session.consoles.get(name)!.spec;
-    const own = custom[name];
+    const own = Object.hasOwn(custom, name) ? custom[name] : undefined;
     return own === undefined ? spec : { ...spec, stop: own.stop ?? spec.stop, stopAfter: own.stopAfter ?? [], dependsOn: own.dependsOn ?? [] };
   });
   const scripts = scriptsOf(specs, [{ signal: 'SIGINT' }, { wait: killTimeout }]);
@@ -168,7 +168,8 @@ function adoptRequests(args: RunArgs): AdoptRequest[] {
     const eq = item.indexOf('=');
     const file = path.resolve(eq >= 0 ? item.slice(eq + 1) : item);
     const name = eq >= 0 ? item.slice(0, eq) : path.basename(file).replace(/\.sock$/, '');
-    if (!NAME_PATTERN.test(name)) throw new UserError(`--adopt: bad console name "${name}" (letters, digits, _ . -)`);
+    const bad = nameProblem(name);
+    if (bad !== undefined) throw new UserError(`--adopt: ${bad}`);
     return { socket: file, name, once: args.once, ...closeOnHangupOf(args) };
   });
 }

@@ -3,7 +3,8 @@
 // terminals both work.
 import path from 'node:path';
 import { SessionError } from '../session/session-error.js';
-import { ensureSocketDir, probeSocket, sessionSocket, socketDir } from '../session/socket-dir.js';
+import { ensureSocketDir, sessionSocket, socketDir } from '../session/socket-dir.js';
+import { probeSocket } from '../session/unix-socket.js';
 import { DEFAULT_SESSION, type TargetArgs } from './target.js';
 
 export async function serverSocket(args: TargetArgs): Promise<string> {

@@ -21,7 +21,8 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   const chalk = makeChalk(args.output === undefined ? args.color : false);
   const width = Math.max(...args.names.map((n) => n.length));
   let stopping = false;
-  // Connect to all first, so a bad name fails before anything is printed.
+  // Connect to every session first: a console in no session fails before
+  // anything is printed (with -L/-S the server says so, on the first reply).
   const clients = await Promise.all(args.names.map(async (name) => ControlClient.connect(await consoleTarget(name, args))));
   const followed = clients.map((client, i) => {
     const name = args.names[i]!;

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { native } from '../native.js';
 import { LEAVE_ALT } from '../session/screen-mode.js';
+import { socketFd } from '../session/unix-socket.js';
 
 /**
  * What a console may have switched on and a shell expects off: SGR
@@ -40,8 +41,12 @@ export class TerminalGuard {
     const saved = termios(0);
     stdin.setRawMode(true);
     const raw = termios(0);
+    // Its own session: a SIGKILL to the client's whole process group must
+    // not take the watcher with it. The terminal, not being its
+    // controlling terminal then, is restored without job-control checks.
     const watcher = spawn(process.execPath, [GUARD, saved.toString('hex'), raw.toString('hex')], {
       stdio: ['ignore', 'ignore', 'ignore', 'pipe', 0],
+      detached: true,
     });
     watcher.unref();
     (watcher.stdio[3] as Socket).unref();
@@ -71,9 +76,12 @@ export class TerminalGuard {
     (this.watcher.stdio[3] as Writable | null)?.end();
   }
 
+  // Written at once (not queued): restore() may run in an exit handler,
+  // after which nothing queued is ever written.
   private tell(line: string): void {
-    const pipe = this.watcher.stdio[3] as Writable | null;
-    if (pipe !== null && !pipe.destroyed) pipe.write(line);
+    const pipe = this.watcher.stdio[3] as Socket | null;
+    const fd = pipe !== null && !pipe.destroyed ? socketFd(pipe) : undefined;
+    if (fd !== undefined) writeNow(fd, line);
   }
 }
 

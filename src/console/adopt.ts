@@ -66,10 +66,15 @@ export function adopt(fd: number, options: AdoptOptions): AdoptedConsole {
   if (options.reapLeader) releaseLeader = reapLeaderOnHangup(console, end);
   const grace = options.closeOnHangup;
   if (grace !== undefined) {
+    let timer: NodeJS.Timeout | undefined;
     console.onHangup(() => {
-      setTimeout(() => {
+      // One grace per hang-up: a slave that came back and went again
+      // starts it over, it does not add a second.
+      clearTimeout(timer);
+      timer = setTimeout(() => {
         if (console.isHungUp) kill();
-      }, grace).unref();
+      }, grace);
+      timer.unref();
     });
   }
   return {

@@ -9,7 +9,7 @@
 //       env: { PGPORT: "5433" }
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
 import { ConfigError } from './config-error.js';
-import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+import { nameProblem, type ConsoleSpec } from './console-spec.js';
 import { scriptsOf, stopOrder } from './stop-script.js';
 import { parseNames, parseSteps } from './stop-script-yaml.js';
 
@@ -81,7 +81,8 @@ function checkStopOrder(specs: ConsoleSpec[], refs: Map<string, Node>, scriptOnl
 
 function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (n: Node | null | undefined, r: string) => never, refs: Map<string, Node>): ConsoleSpec {
   const name = isScalar(pair.key) ? String(pair.key.value) : '';
-  if (!NAME_PATTERN.test(name)) fail(pair.key, `bad console name ${JSON.stringify(name)} (letters, digits, _ . -)`);
+  const bad = nameProblem(name);
+  if (bad !== undefined) fail(pair.key, bad);
   const value = pair.value;
   if (isScalar(value) && keys.has('cmd')) {
     const cmd = text(value);

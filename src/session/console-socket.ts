@@ -16,8 +16,7 @@ import { Event } from '../poller/event.js';
 import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
-import { socketFd } from './socket-fd.js';
-import { probeSocket, removeStale } from './socket-dir.js';
+import { listenUnix, myUid, removeStale, socketFd } from './unix-socket.js';
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
 export const MAX_NAME = 4095;
@@ -51,24 +50,11 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     } catch {
       throw new SessionError(`console socket directory ${dir} does not exist`);
     }
-    const me = process.getuid?.() ?? 0;
-    if (st.uid !== me) throw new SessionError(`console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${me})`);
-    const state = await probeSocket(this.path);
-    if (state === 'live') throw new SessionError(`${this.path} is in use by another listener`);
-    if (state === 'not a socket') throw new SessionError(`${this.path} exists and is not a socket; refusing to replace it`);
-    if (state === 'stale') removeStale(this.path);
+    if (st.uid !== myUid()) throw new SessionError(`console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`);
     // Paused: the bytes and the fd are read here with recvmsg, never by libuv.
     const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
+    await listenUnix(server, this.path, `${this.path} is in use by another listener`);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new SessionError(`cannot listen on ${this.path}: ${err.code ?? err.message}`)));
-      const umask = process.umask(0o177);
-      try {
-        server.listen(this.path, () => resolve());
-      } finally {
-        process.umask(umask);
-      }
-    });
     this.poller = new Poller();
   }
 

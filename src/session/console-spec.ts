@@ -24,6 +24,11 @@ export interface ConsoleSpec {
 /** Names a user can type after `attach` or in a Procfile. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** Why name cannot name a console (or session), or undefined if it can. */
+export function nameProblem(name: string, what = 'console'): string | undefined {
+  return NAME_PATTERN.test(name) ? undefined : `bad ${what} name ${JSON.stringify(name)} (letters, digits, _ . -; not starting with _ . -)`;
+}
+
 /** The console's size: its fixed cols/rows where set, else `follow`'s. */
 export function consoleSize(spec: ConsoleSpec, follow: { cols: number; rows: number }): { cols: number; rows: number } {
   return { cols: spec.cols ?? follow.cols, rows: spec.rows ?? follow.rows };

@@ -5,8 +5,9 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
-import { FRAME_JSON, FrameDecoder, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
+import { FRAME_JSON, FrameDecoder, MAX_REPLY, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
 import { SessionError } from './session-error.js';
+import { myUid, peerUid, trustedUid } from './unix-socket.js';
 
 export interface ControlClientEvents {
   /** Console output. */
@@ -18,7 +19,7 @@ export interface ControlClientEvents {
 }
 
 export class ControlClient extends EventEmitter<ControlClientEvents> {
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder(MAX_REPLY);
   private reply: ((msg: Record<string, unknown>) => void) | undefined;
 
   private constructor(
@@ -38,7 +39,15 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   static connect(path: string): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(path);
-      socket.once('connect', () => resolve(new ControlClient(socket, path)));
+      socket.once('connect', () => {
+        const refusal = untrustedServer(socket);
+        if (refusal === undefined) {
+          resolve(new ControlClient(socket, path));
+          return;
+        }
+        socket.destroy();
+        reject(new SessionError(`${path}: ${refusal}`));
+      });
       socket.once('error', (err: NodeJS.ErrnoException) => reject(connectError(path, err)));
     });
   }
@@ -83,6 +92,14 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       else this.emit('message', f.message);
     }
   }
+}
+
+// The server must be our own user's (or root's): someone else's socket
+// could be planted where we look, to read what we type.
+function untrustedServer(socket: net.Socket): string | undefined {
+  const uid = peerUid(socket);
+  if (uid === undefined) return 'cannot tell whose server this is';
+  return trustedUid(uid) ? undefined : `the server belongs to uid ${uid}, not to you (uid ${myUid()}); refusing to talk to it`;
 }
 
 function connectError(path: string, err: NodeJS.ErrnoException): SessionError {

@@ -9,7 +9,7 @@ import net, { type Socket } from 'node:net';
 import { native } from '../native.js';
 import type { AdoptRequest } from './adoption.js';
 import { ClientFeed, DEFAULT_CLIENT_QUEUE } from './client-feed.js';
-import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+import { nameProblem, type ConsoleSpec } from './console-spec.js';
 import { describeEnd } from './exit-status.js';
 import { FRAME_DATA, FRAME_JSON, FrameDecoder, MAX_DATA, ProtocolError, dataFrame, jsonFrame, type Frame } from './protocol.js';
 import { Request } from './request.js';
@@ -17,8 +17,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from './session.js';
 import type { SessionConsole } from './session-console.js';
 import { SessionError } from './session-error.js';
-import { socketFd } from './socket-fd.js';
-import { probeSocket, removeStale } from './socket-dir.js';
+import { listenUnix, myUid, peerUid, removeStale, socketFd, trustedUid } from './unix-socket.js';
 import type { ConsoleInfo, SessionInfo } from './session-info.js';
 
 export interface ControlServerOptions {
@@ -70,25 +69,9 @@ export class ControlServer {
   /** Binds the socket (mode 0600), replacing a stale one, refusing a live one. */
   async listen(): Promise<void> {
     const { path, name } = this.options;
-    const state = await probeSocket(path);
-    if (state === 'live') throw new SessionError(`session "${name}" is already running (${path})`);
-    if (state === 'not a socket') throw new SessionError(`${path} exists and is not a socket; refusing to replace it`);
-    if (state === 'stale') removeStale(path);
     const server = net.createServer((sock) => this.accept(sock));
+    await listenUnix(server, path, `session "${name}" is already running (${path})`);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new SessionError(`cannot listen on ${path}: ${err.code ?? err.message}`));
-      });
-      // The socket is created by bind(2), synchronously inside listen():
-      // the umask keeps it 0600 from its first instant.
-      const umask = process.umask(0o177);
-      try {
-        server.listen(path, () => resolve());
-      } finally {
-        process.umask(umask);
-      }
-    });
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
 
@@ -146,7 +129,7 @@ export class ControlServer {
     const fd = socketFd(sock);
     // Room for a few turns of a busy console's output (see setSendBuffer).
     if (fd !== undefined) native.setSendBuffer(fd, SEND_BUFFER);
-    const refusal = refusePeer(fd);
+    const refusal = refusePeer(sock);
     if (refusal !== undefined) {
       this.drop(sock, refusal);
       return;
@@ -318,7 +301,8 @@ export class ControlServer {
 
   private adopt(sock: Socket, req: Request): void {
     const name = req.string('name');
-    if (!NAME_PATTERN.test(name)) throw new SessionError(`bad console name "${name}" (letters, digits, . _ -; not first . _ -)`);
+    const bad = nameProblem(name);
+    if (bad !== undefined) throw new SessionError(bad);
     const closeOnHangup = req.optionalNumber('closeOnHangup');
     const adoptReq: AdoptRequest = { socket: req.string('socket'), name, once: req.flag('once'), ...(closeOnHangup !== undefined && { closeOnHangup }) };
     this.options.adopt(adoptReq).then(
@@ -360,7 +344,8 @@ export class ControlServer {
 
   private newConsole(sock: Socket, req: Request): void {
     const name = req.string('name');
-    if (!NAME_PATTERN.test(name)) throw new SessionError(`bad console name "${name}" (letters, digits, . _ -; not first . _ -)`);
+    const bad = nameProblem(name);
+    if (bad !== undefined) throw new SessionError(bad);
     if (this.session.consoles.has(name)) throw new SessionError(`session "${this.options.name}" already has a console "${name}"`);
     const cwd = req.optionalString('cwd');
     let c: SessionConsole;
@@ -389,11 +374,8 @@ function writeData(sock: Socket, data: Buffer): void {
 }
 
 /** Why this peer may not use the session, or undefined if it may. */
-function refusePeer(fd: number | undefined): string | undefined {
-  const cred = new Int32Array(3);
-  if (fd === undefined || native.peerCred(fd, cred) < 0) return 'refused: cannot tell who you are';
-  const me = process.getuid?.() ?? 0;
-  const uid = cred[1]!;
-  if (uid === me || uid === 0) return undefined;
-  return `refused: this session belongs to uid ${me}; you are uid ${uid}`;
+function refusePeer(sock: Socket): string | undefined {
+  const uid = peerUid(sock);
+  if (uid === undefined) return 'refused: cannot tell who you are';
+  return trustedUid(uid) ? undefined : `refused: this session belongs to uid ${myUid()}; you are uid ${uid}`;
 }

@@ -2,8 +2,12 @@
 // is seconds.
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Milliseconds, or undefined if text is not a duration. */
+/** The longest a timer can wait (Node fires longer ones at once): about 24.8 days. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** Milliseconds, or undefined if text is not a duration (or longer than MAX_DURATION_MS). */
 export function durationMs(text: string | number): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
-  return m === null ? undefined : Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+  const ms = m === null ? undefined : Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined;
 }

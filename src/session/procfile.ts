@@ -1,7 +1,7 @@
 // The Procfile format of foreman and overmind: `name: command` per line,
 // `#` comments and blank lines ignored.
 import { ConfigError } from './config-error.js';
-import { NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+import { nameProblem, type ConsoleSpec } from './console-spec.js';
 
 export function parseProcfile(text: string, file: string): ConsoleSpec[] {
   const specs: ConsoleSpec[] = [];
@@ -12,7 +12,8 @@ export function parseProcfile(text: string, file: string): ConsoleSpec[] {
     const m = /^([^:\s]*)\s*:\s*(.*)$/.exec(line);
     if (m === null || m[1] === '') throw new ConfigError(file, i + 1, `expected "name: command", got ${JSON.stringify(line)}`);
     const [, name, cmd] = m as unknown as [string, string, string];
-    if (!NAME_PATTERN.test(name)) throw new ConfigError(file, i + 1, `bad console name ${JSON.stringify(name)} (letters, digits, _ . -)`);
+    const bad = nameProblem(name);
+    if (bad !== undefined) throw new ConfigError(file, i + 1, bad);
     if (cmd.trim() === '') throw new ConfigError(file, i + 1, `console "${name}" has an empty command`);
     if (seen.has(name)) throw new ConfigError(file, i + 1, `duplicate console name "${name}"`);
     seen.add(name);

@@ -35,10 +35,16 @@ function frame(type: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/** The largest reply a client accepts (ls of a big session, a stop report). */
+export const MAX_REPLY = 16 * 1024 * 1024;
+
 /** Splits a byte stream into frames; a frame may arrive in any number of pieces. */
 export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+
+  /** maxJson: MAX_JSON for what clients send, MAX_REPLY for what servers answer. */
+  constructor(private readonly maxJson = MAX_JSON) {}
 
   /** The frames completed by chunk. Throws ProtocolError on a bad frame. */
   push(chunk: Buffer): Frame[] {
@@ -51,7 +57,7 @@ export class FrameDecoder {
       this.pending = [buf];
       const length = buf.readUInt32BE(0);
       const type = buf[4]!;
-      checkHeader(length, type);
+      checkHeader(length, type, this.maxJson);
       if (buf.length < 4 + length) break;
       frames.push(decode(type, buf.subarray(HEADER, 4 + length)));
       const rest = buf.subarray(4 + length);
@@ -69,11 +75,11 @@ export class FrameDecoder {
 
 // Checked as soon as the header is in, so an oversized frame is refused
 // before its bytes are buffered.
-function checkHeader(length: number, type: number): void {
+function checkHeader(length: number, type: number, maxJson: number): void {
   if (type !== FRAME_JSON && type !== FRAME_DATA) {
     throw new ProtocolError(`unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
   }
-  const max = type === FRAME_JSON ? MAX_JSON : MAX_DATA;
+  const max = type === FRAME_JSON ? maxJson : MAX_DATA;
   if (length < 1 || length - 1 > max) throw new ProtocolError(`frame of ${length - 1} bytes (most is ${max})`);
 }
 

@@ -1,5 +1,6 @@
 // Reading a client's JSON request safely: every field is checked for type,
 // so a malformed message is a ProtocolError naming the field, never a crash.
+import { MAX_DURATION_MS } from './duration.js';
 import { ProtocolError } from './protocol.js';
 
 export class Request {
@@ -30,7 +31,7 @@ export class Request {
   optionalNumber(key: string): number | undefined {
     const v = this.message[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ProtocolError(`"${key}" must be a number of 0 or more`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_DURATION_MS) throw new ProtocolError(`"${key}" must be a number from 0 to ${MAX_DURATION_MS}`);
     return v;
   }
 

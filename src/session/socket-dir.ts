@@ -3,14 +3,14 @@
 // mode 0700). A socket with no server behind it is stale: removed, never
 // shown as a session.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { NAME_PATTERN } from './console-spec.js';
+import { nameProblem } from './console-spec.js';
 import { SessionError } from './session-error.js';
+import { myUid, probeSocket, removeStale } from './unix-socket.js';
 
 export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env.XDG_RUNTIME_DIR;
-  return runtime ? path.join(runtime, 'ptyplex') : `/tmp/ptyplex-${uid()}`;
+  return runtime ? path.join(runtime, 'ptyplex') : `/tmp/ptyplex-${myUid()}`;
 }
 
 /** Creates the directory (0700) if missing; refuses one others could enter or plant sockets in. */
@@ -29,7 +29,7 @@ export function ensureSocketDir(dir: string): void {
 export function checkSocketDir(dir: string): void {
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new SessionError(`socket directory ${dir} is not a directory; refusing to use it`);
-  if (st.uid !== uid()) throw new SessionError(`socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid()}); refusing to use it`);
+  if (st.uid !== myUid()) throw new SessionError(`socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()}); refusing to use it`);
   if ((st.mode & 0o077) !== 0) {
     const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
     throw new SessionError(`socket directory ${dir} is open to group or others (mode ${mode}); refusing to use it (chmod 700 it)`);
@@ -38,31 +38,9 @@ export function checkSocketDir(dir: string): void {
 
 /** The socket of session `name` in dir. */
 export function sessionSocket(dir: string, name: string): string {
-  if (!NAME_PATTERN.test(name)) throw new SessionError(`bad session name "${name}" (letters, digits, . _ -; not first . _ -)`);
+  const bad = nameProblem(name, 'session');
+  if (bad !== undefined) throw new SessionError(bad);
   return path.join(dir, name);
-}
-
-export type SocketState = 'live' | 'stale' | 'absent' | 'not a socket';
-
-/** Whether a server answers at path: connects and hangs up at once. */
-export function probeSocket(file: string): Promise<SocketState> {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(file);
-  } catch {
-    return Promise.resolve('absent');
-  }
-  if (!st.isSocket()) return Promise.resolve('not a socket');
-  return new Promise((resolve) => {
-    const sock = net.connect(file);
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve('live');
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live');
-    });
-  });
 }
 
 /** The names of live sessions in dir, removing stale sockets on the way. */
@@ -84,14 +62,3 @@ export async function liveSessions(dir: string): Promise<string[]> {
   return live;
 }
 
-export function removeStale(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    // Someone else cleaned it up first.
-  }
-}
-
-function uid(): number {
-  return process.getuid?.() ?? 0;
-}

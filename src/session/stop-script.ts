@@ -4,6 +4,7 @@
 // run by shutdown.ts. After the last step, SIGKILL to the process group and
 // closing the console are always the last resort.
 import type { ConsoleSpec } from './console-spec.js';
+import { MAX_DURATION_MS } from './duration.js';
 import { compilePattern } from './matcher.js';
 
 export type Step =
@@ -68,11 +69,11 @@ export function stepProblem(step: unknown): string | undefined {
       } catch (err) {
         return `bad regular expression: ${(err as Error).message}`;
       }
-      return typeof s.timeout === 'number' && s.timeout >= 0 ? undefined : 'expect needs a timeout in ms';
+      return isDuration(s.timeout) ? undefined : 'expect needs a timeout in ms';
     case 'signal':
       return typeof v === 'string' && signalOf(v) === v ? undefined : `unknown signal ${JSON.stringify(v)}`;
     case 'wait':
-      return typeof v === 'number' && v >= 0 ? undefined : 'wait takes a duration in ms';
+      return isDuration(v) ? undefined : 'wait takes a duration in ms';
     case 'close':
       return v === true ? undefined : 'close takes no value';
     default:
@@ -145,4 +146,8 @@ export function scriptsProblem(scripts: Record<string, unknown>): string | undef
     }
   }
   return undefined;
+}
+
+function isDuration(v: unknown): boolean {
+  return typeof v === 'number' && v >= 0 && v <= MAX_DURATION_MS;
 }
