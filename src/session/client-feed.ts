@@ -13,6 +13,7 @@
 import type { Socket } from 'node:net';
 import type { Holder, Subscriber } from './output-hub.js';
 import { dataFrame, jsonFrame } from './protocol.js';
+import { unsentBytes } from './unix-socket.js';
 
 /** Default bound on a client's queued output. */
 export const DEFAULT_CLIENT_QUEUE = 4 * 1024 * 1024;
@@ -72,19 +73,25 @@ export class ClientFeed implements Subscriber {
     this.holder.hold(this);
     let lastProgress = Date.now();
     let last = this.socket.writableLength;
+    let lastUnsent = unsentBytes(this.socket);
     this.holdTimer = setInterval(() => {
       const queued = this.socket.writableLength;
+      const unsent = unsentBytes(this.socket);
       const now = Date.now();
+      // What the reader took since the last check: writableLength moves
+      // only when a whole batched write is done; libuv's count as it goes.
+      const drained = Math.max(last - queued, lastUnsent - unsent, 0);
       // Charged only while draining slower than a sixteenth of the queue per check.
       const dt = now - this.creditAt;
-      if ((last - queued) * CHECK_MS < (this.limit / 16) * dt) this.credit -= dt;
+      if (drained * CHECK_MS < (this.limit / 16) * dt) this.credit -= dt;
       this.creditAt = now;
       if (queued <= this.limit / 2) {
         this.endHold();
         return;
       }
-      if (queued < last) lastProgress = now;
+      if (drained > 0) lastProgress = now;
       last = queued;
+      lastUnsent = unsent;
       if (now - lastProgress >= STALL_MS || this.credit <= 0) this.cutOff();
     }, CHECK_MS);
   }

@@ -84,3 +84,13 @@ export function removeStale(file: string): void {
     // Someone else cleaned it up first.
   }
 }
+
+/**
+ * Bytes libuv still has to write on this socket. Node's writableLength does
+ * not move while a batched write is in flight (up to the whole queue), so
+ * only this shows a reader's progress as it happens.
+ */
+export function unsentBytes(sock: Socket): number {
+  const handle = (sock as unknown as { _handle?: { writeQueueSize?: unknown } })._handle;
+  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+}
