@@ -14,12 +14,12 @@
 // Sizes: tmux 3.3a delivers about 10 MB/s in total however many control
 // clients there are, with its server's CPU saturated (it parses every
 // byte into the pane's screen, then writes it to each client with a printf
-// of its own, in pieces of at most 8 KiB), so 50 clients x 64 MiB would
-// take it some six minutes a run. By default the file is 64 MiB for 1
-// client, 8 MiB for 10 and 2 MiB for 50 (64 to 100 MiB delivered a run),
-// the same for both; ptyplex is then also run alone with 64 MiB for every N
-// (the `ptyplex alone` lines), which is where its 4 MiB client queue comes
-// into play. --full runs both with 64 MiB throughout (over half an hour).
+// of its own, in pieces of at most 8 KiB), so 50 clients x 64 MiB takes
+// it almost five minutes a run (278 s here). By default the file is 64 MiB
+// for 1 client, 8 MiB for 10 and 2 MiB for 50 (64 to 100 MiB delivered a
+// run), the same for both; ptyplex is then also run alone with 64 MiB for
+// every N (the `ptyplex alone` lines), which is where its 4 MiB client
+// queue comes into play. --full runs both with 64 MiB throughout (about 20 minutes).
 //
 // Losses: a ptyplex client that falls a client queue behind holds the
 // console briefly, then is cut loose and skips ahead; the clients count
@@ -30,7 +30,8 @@
 // would show as a client that ended early.
 //
 // node bench/fanout.js [--quick] [--full] [--clients 1,10,50] [--mib 64,8,2]
-//   [--reps 3] [--only ptyplex|tmux] [--profile DIR (V8 profile of the ptyplex server)]
+//   [--reps 3] [--only ptyplex|tmux] [--verify (count tmux's payload too)]
+//   [--profile DIR (V8 CPU profile of the ptyplex server)]
 // Results also go to bench/out/fanout.json.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,9 +56,10 @@ const mibFor = (i) => mibList[Math.min(i, mibList.length - 1)];
 const FULL_MIB = 64;
 const only = arg('only', 'ptyplex,tmux').split(',');
 const profile = arg('profile', undefined);
+// --verify: tmux clients decode and count the payload too (slower clients).
+const verify = process.argv.includes('--verify');
 const timeoutMs = Number(arg('timeout', full ? 1200 : 300)) * 1000;
 
-const MARK = 'FANOUTDONE';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,7 +107,8 @@ async function startClients(n, args) {
     let out = '';
     let ready;
     readies.push(new Promise((r) => (ready = r)));
-    exits.push(new Promise((r) => child.once('exit', r)));
+    // 'close', not 'exit': that may come before the last of its stdout.
+    exits.push(new Promise((r) => child.once('close', r)));
     reports.push(new Promise((resolve, reject) => {
       child.stdout.on('data', (c) => {
         out += c;
@@ -113,7 +116,7 @@ async function startClients(n, args) {
         const line = out.split('\n').find((l) => l.startsWith('{'));
         if (line !== undefined) resolve(JSON.parse(line));
       });
-      child.once('exit', (code) => reject(new Error(`client exited ${code} without a report: ${out}`)));
+      child.once('close', (code) => reject(new Error(`client exited ${code} without a report: ${out}`)));
     }));
   }
   const kill = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
@@ -207,14 +210,12 @@ const tmux = {
   start(data) {
     const name = `ptyplex-fanout-${process.pid}-${tmuxServers++}`;
     const run = (...args) => execFileSync('tmux', ['-L', name, ...args], { encoding: 'utf8' });
-    // The rename tells the clients all output is out (see fanout-client.js);
     // exec sleep keeps the pane: tmux drops output not yet sent to a control
     // client when its pane closes.
-    run('-f', '/dev/null', 'new-session', '-d', '-s', 'fan', '-x', '80', '-y', '24',
-      `${data.script}; tmux rename-window ${MARK}; exec sleep 600`);
+    run('-f', '/dev/null', 'new-session', '-d', '-s', 'fan', '-x', '80', '-y', '24', `${data.script}; exec sleep 600`);
     return { run, name, pid: Number(run('display', '-p', '#{pid}').trim()) };
   },
-  clientArgs: (s, data) => ['tmux', s.name, 'fan', String(data.expected), MARK],
+  clientArgs: (s, data) => ['tmux', s.name, 'fan', String(data.expected), 'FANOUT-END', ...(verify ? ['count'] : [])],
   trigger: (s) => s.run('send-keys', '-t', 'fan', 'go', 'Enter'),
   async stop(s) {
     try {
@@ -239,7 +240,18 @@ const say = (n, mib, k, r) => process.stderr.write(`  ${n} x ${mib} MiB, ${k}: $
   + ` (${r.wall.toFixed(2)} s, server CPU ${r.cpu.toFixed(2)} s, clients ${r.clientCpuPerGb.toFixed(2)} CPU s/GB`
   + `${r.skipped ? `; ${r.skippers} clients skipped ${r.skipped} bytes` : ''}${r.early.length ? `; ${r.early.length} ended early: ${r.early[0]}` : ''})\n`);
 
-const results = { reps, tmux: execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim(), cores: os.cpus().length, byClients: {}, ptyplexFull: {} };
+if (!fs.existsSync(path.join(here, '..', 'dist', 'index.js'))) {
+  console.error('fanout: build ptyplex first (npm run build)');
+  process.exit(2);
+}
+let tmuxVersion;
+try {
+  tmuxVersion = execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim();
+} catch {
+  console.error('fanout: tmux is needed (scripts/ensure-tools.js installs it)');
+  process.exit(2);
+}
+const results = { reps, tmux: tmuxVersion, cores: os.cpus().length, byClients: {}, ptyplexFull: {} };
 try {
   for (const [i, n] of counts.entries()) {
     const mib = mibFor(i);
