@@ -331,17 +331,23 @@ Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   return Result(info.Env(), 0);
 }
 
+// True if info[i] can hold a struct termios; else throws a TypeError.
+bool IsTermios(const Napi::CallbackInfo& info, size_t i) {
+  if (i < info.Length() && info[i].IsTypedArray() &&
+      info[i].As<Napi::Uint8Array>().ByteLength() >= sizeof(struct termios)) {
+    return true;
+  }
+  Napi::TypeError::New(info.Env(), "expected (fd, Uint8Array of termiosSize bytes)")
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
 // tcGetAttr(fd, out: Uint8Array) -> bytes written | -errno. The termios
 // struct is opaque to JavaScript: it is saved and handed back whole, so a
 // terminal can be restored exactly as it was.
 Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
   if (!IsInt(info, 0)) return info.Env().Undefined();
-  if (info.Length() < 2 || !info[1].IsTypedArray() ||
-      info[1].As<Napi::Uint8Array>().ByteLength() < sizeof(struct termios)) {
-    Napi::TypeError::New(info.Env(), "expected (fd, Uint8Array of termiosSize bytes)")
-        .ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
+  if (!IsTermios(info, 1)) return info.Env().Undefined();
   // Zeroed first: the padding the kernel does not write must not differ
   // between two reads of the same state (the watcher compares them).
   struct termios t;
@@ -353,17 +359,12 @@ Napi::Value TcGetAttr(const Napi::CallbackInfo& info) {
 
 // tcSetAttr(fd, saved: Uint8Array) -> 0 | -errno. TCSANOW: a terminal being
 // restored after its user left must not wait for output to drain to a
-// reader that may be gone. SIGTTOU is blocked around the call: a watcher
-// restoring the terminal from the background (its shell took the terminal
-// back) would otherwise be stopped, or, with a handler, retried forever.
+// reader that may be gone. SIGTTOU is blocked around the call: a caller in
+// a background process group of the terminal's session would otherwise be
+// stopped, or, with a handler, retried forever.
 Napi::Value TcSetAttr(const Napi::CallbackInfo& info) {
   if (!IsInt(info, 0)) return info.Env().Undefined();
-  if (info.Length() < 2 || !info[1].IsTypedArray() ||
-      info[1].As<Napi::Uint8Array>().ByteLength() < sizeof(struct termios)) {
-    Napi::TypeError::New(info.Env(), "expected (fd, Uint8Array of termiosSize bytes)")
-        .ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
+  if (!IsTermios(info, 1)) return info.Env().Undefined();
   struct termios t;
   memcpy(&t, info[1].As<Napi::Uint8Array>().Data(), sizeof t);
   sigset_t block, old;

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConsoleInfo, SessionInfo } from '../../src/session/session-info.js';
 import { BIN } from './cli.js';
 
 export interface CliResult {
@@ -27,24 +28,11 @@ export interface TestSessions {
   cleanup(): void;
 }
 
-export interface ConsoleJson {
-  name: string;
-  pid: number;
-  state: string;
-  exitCode: number | null;
-  signal: number | null;
-  cols: number | null;
-  rows: number | null;
-  bytesOut: number;
-  clients: number;
-}
+/** A console as `ls --json` shows it. */
+export type ConsoleJson = ConsoleInfo;
 
-export interface SessionJson {
-  name: string;
-  socket: string;
-  pid: number;
-  consoles: ConsoleJson[];
-}
+/** A session as `ls --json` shows it. */
+export type SessionJson = SessionInfo;
 
 export function testSessions(): TestSessions {
   const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-xdg-'));
