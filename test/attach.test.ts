@@ -116,6 +116,21 @@ function enterAlternateScreen(consoleName: string): void {
   expect(sessions().cli(['expect', consoleName, 'ALT-SCREEN-\\d+'])).toMatchObject({ status: 0, stdout: 'ALT-SCREEN-42\n' });
 }
 
+/**
+ * A pane attached to a shell console that is on the alternate screen with
+ * the cursor hidden, its terminal raw: the state a killed client or server
+ * must not leave behind.
+ */
+async function attachedOnAlternateScreen(): Promise<Pane> {
+  startSession({ sh: 'sh' });
+  enterAlternateScreen('sh');
+  const pane = newPane(100, 30);
+  await attachIn(pane, 'sh', { clients: 1 });
+  await pane.waitState((st) => st.alternate && !st.cursorVisible, 'alternate screen, cursor hidden');
+  expect(pane.lineMode()).toEqual({ icanon: false, echo: false, isig: false });
+  return pane;
+}
+
 describe('ptyplex attach in a real terminal', () => {
   it('detaches with ctrl-p ctrl-q, giving the terminal back cooked; a second attach replays what the console showed', async () => {
     startSession({ sh: 'sh' });
@@ -297,12 +312,7 @@ describe('ptyplex attach in a real terminal', () => {
   });
 
   it('a client killed with SIGKILL still leaves the terminal restored: main screen, cursor shown, cooked, the shell usable', async () => {
-    startSession({ sh: 'sh' });
-    enterAlternateScreen('sh');
-    const pane = newPane(100, 30);
-    await attachIn(pane, 'sh', { clients: 1 });
-    await pane.waitState((st) => st.alternate && !st.cursorVisible, 'alternate screen, cursor hidden');
-    expect(pane.lineMode()).toEqual({ icanon: false, echo: false, isig: false });
+    const pane = await attachedOnAlternateScreen();
 
     const clients = pane.children(' attach ');
     expect(clients, "the attach client, a child of the pane's shell").toHaveLength(1);
@@ -340,12 +350,7 @@ describe('ptyplex attach in a real terminal', () => {
   });
 
   it('a client whose session server is killed with SIGKILL says so, exits 1 and restores the terminal', async () => {
-    startSession({ sh: 'sh' });
-    enterAlternateScreen('sh');
-    const pane = newPane(100, 30);
-    await attachIn(pane, 'sh', { clients: 1 });
-    await pane.waitState((st) => st.alternate && !st.cursorVisible, 'alternate screen, cursor hidden');
-    expect(pane.lineMode()).toEqual({ icanon: false, echo: false, isig: false });
+    const pane = await attachedOnAlternateScreen();
 
     const server = sessions().describe().pid;
     process.kill(server, 'SIGKILL');

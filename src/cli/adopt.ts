@@ -9,7 +9,7 @@ import { nameProblem } from '../session/console-spec.js';
 import { probeSocket } from '../session/unix-socket.js';
 import { closeOnHangupOf } from './run.js';
 import { BIN_ARGS } from './self.js';
-import { allSessions, explicitSocket, sessionTarget, type TargetArgs } from './target.js';
+import { allSessions, givenSocket, sessionTarget, type TargetArgs } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';
 import { spawnSync } from 'node:child_process';
 
@@ -49,7 +49,7 @@ export async function adoptCommand(args: AdoptArgs): Promise<number> {
 // The session a user means, as for `new`, if it is running: -S/-L or
 // $PTYPLEX_SOCKET, else the only one, else default.
 async function runningSession(args: TargetArgs): Promise<string | undefined> {
-  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
-  if (given) return (await probeSocket(given)) === 'live' ? given : undefined;
+  const given = givenSocket(args);
+  if (given !== undefined) return (await probeSocket(given)) === 'live' ? given : undefined;
   return (await allSessions()).length > 0 ? sessionTarget(args) : undefined;
 }

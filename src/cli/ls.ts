@@ -1,6 +1,7 @@
 // `ptyplex ls`: every live session and its consoles, as a table or --json.
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleInfo, SessionInfo } from '../session/session-info.js';
+import { table } from './table.js';
 import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
 
 export interface LsArgs extends TargetArgs {
@@ -25,8 +26,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
   const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
   const now = Date.now();
   for (const s of sessions) for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
+  process.stdout.write(table(rows));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { ControlClient } from '../session/control-client.js';
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleReport, ShutdownReport } from '../session/shutdown.js';
 import type { ScriptJson } from '../session/stop-script.js';
+import { table } from './table.js';
 import { parseDuration } from './duration.js';
 import { describeSession, sessionTarget, type TargetArgs } from './target.js';
 import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
@@ -37,7 +38,7 @@ export async function stopCommand(args: StopArgs): Promise<number> {
     client.close();
   }
   const report = reply.report as ShutdownReport;
-  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report));
+  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));
   return 0;
 }
 
@@ -71,15 +72,13 @@ function readScripts(file: string, have: ReadonlySet<string>, session: string): 
   return scripts;
 }
 
-function table(report: ShutdownReport): string {
+function reportTable(report: ShutdownReport): string {
   const rows = [['CONSOLE', 'ENDED', 'BY', 'AFTER', 'STEPS']];
   for (const c of report.consoles) {
     rows.push([c.name, endText(c), c.endedBy || '-', `${(c.ms / 1000).toFixed(1)}s`, c.steps.map((s) => `${s.step}: ${s.outcome} ${s.ms}ms`).join('; ') || '-']);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
-  if (report.timedOut) lines.push(`(the --timeout cut the scripts short after ${(report.ms / 1000).toFixed(1)}s)`);
-  return `${lines.join('\n')}\n`;
+  const cut = report.timedOut ? `(the --timeout cut the scripts short after ${(report.ms / 1000).toFixed(1)}s)\n` : '';
+  return table(rows) + cut;
 }
 
 function endText(c: ConsoleReport): string {

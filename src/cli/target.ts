@@ -26,6 +26,11 @@ export function explicitSocket(args: TargetArgs): string | undefined {
   return undefined;
 }
 
+/** The socket -S, -L or $PTYPLEX_SOCKET (inside a console) names, if any. */
+export function givenSocket(args: TargetArgs): string | undefined {
+  return explicitSocket(args) ?? (process.env.PTYPLEX_SOCKET || undefined);
+}
+
 /** Every session a command without -L/-S can see: the live sockets in the socket directory. */
 export async function allSessions(): Promise<string[]> {
   const dir = socketDir();
@@ -34,8 +39,8 @@ export async function allSessions(): Promise<string[]> {
 
 /** A session-wide command's target (new, kill-server). */
 export async function sessionTarget(args: TargetArgs): Promise<string> {
-  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
-  if (given) return given;
+  const given = givenSocket(args);
+  if (given !== undefined) return given;
   const all = await allSessions();
   if (all.length === 1) return all[0]!;
   if (all.length === 0) throw new SessionError('no session is running');
@@ -46,8 +51,8 @@ export async function sessionTarget(args: TargetArgs): Promise<string> {
 
 /** The session holding console `name` (attach, tee, send, expect). */
 export async function consoleTarget(name: string, args: TargetArgs): Promise<string> {
-  const given = explicitSocket(args) ?? process.env.PTYPLEX_SOCKET;
-  if (given) return given;
+  const given = givenSocket(args);
+  if (given !== undefined) return given;
   const all = await allSessions();
   if (all.length === 0) throw new SessionError('no session is running');
   const holding: string[] = [];

@@ -208,13 +208,19 @@ export class ControlServer {
     }
   }
 
+  private noConsole(name: string): SessionError {
+    const names = [...this.session.consoles.keys()].join(', ');
+    return new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${names || 'none'})`);
+  }
+
+  private feed(sock: Socket, c: SessionConsole, redraw?: () => Buffer): ClientFeed {
+    return new ClientFeed(sock, c.hub, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE, redraw);
+  }
+
   private consoleFor(req: Request, live: boolean): SessionConsole {
     const name = req.string('console');
     const c = this.session.consoles.get(name);
-    if (c === undefined) {
-      const names = [...this.session.consoles.keys()].join(', ');
-      throw new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${names || 'none'})`);
-    }
+    if (c === undefined) throw this.noConsole(name);
     if (live && c.exit !== undefined) throw new SessionError(`console "${name}" has ended: ${describeEnd(name, c.exit)}`);
     return c;
   }
@@ -224,19 +230,13 @@ export class ControlServer {
     const readOnly = req.flag('readOnly');
     const writer = { cols: req.size('cols'), rows: req.size('rows') };
     const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
-    const feed = new ClientFeed(sock, c.hub, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE, redraw);
+    const feed = this.feed(sock, c, redraw);
     sock.write(jsonFrame({ ok: true, console: c.name }));
     writeData(sock, c.hub.replay());
-    const unsubscribe = c.hub.subscribe(feed);
+    follow(sock, c, feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
-    const cancelEnd = c.onEnd(() => {
-      feed.send(endEvent(c));
-      sock.end();
-    });
     sock.once('close', () => {
-      cancelEnd();
-      unsubscribe();
       this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
       if (!readOnly) c.dropWriter(writer);
     });
@@ -270,24 +270,16 @@ export class ControlServer {
   private tee(sock: Socket, req: Request): void {
     const c = this.consoleFor(req, false);
     const from = req.optionalString('from') === 'input' ? c.inputMark : 0;
-    const follow = req.flag('follow') && c.exit === undefined;
-    const feed = new ClientFeed(sock, c.hub, this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE);
+    const following = req.flag('follow') && c.exit === undefined;
+    const feed = this.feed(sock, c);
     sock.write(jsonFrame({ ok: true, console: c.name }));
     writeData(sock, c.hub.replay(from));
-    if (!follow) {
+    if (!following) {
       feed.send(c.exit === undefined ? { event: 'eof' } : endEvent(c));
       sock.end();
       return;
     }
-    const unsubscribe = c.hub.subscribe(feed);
-    const cancelEnd = c.onEnd(() => {
-      feed.send(endEvent(c));
-      sock.end();
-    });
-    sock.once('close', () => {
-      unsubscribe();
-      cancelEnd();
-    });
+    follow(sock, c, feed);
   }
 
   private send(sock: Socket, req: Request): void {
@@ -300,9 +292,7 @@ export class ControlServer {
   }
 
   private adopt(sock: Socket, req: Request): void {
-    const name = req.string('name');
-    const bad = nameProblem(name);
-    if (bad !== undefined) throw new SessionError(bad);
+    const name = newName(req);
     const closeOnHangup = req.optionalNumber('closeOnHangup');
     const adoptReq: AdoptRequest = { socket: req.string('socket'), name, once: req.flag('once'), ...(closeOnHangup !== undefined && { closeOnHangup }) };
     this.options.adopt(adoptReq).then(
@@ -313,14 +303,13 @@ export class ControlServer {
 
   // Everything is checked before anything is stopped: names, steps, order.
   private stop(sock: Socket, req: Request): void {
-    const all = [...this.session.consoles.keys()];
-    const names = req.optionalStringList('consoles') ?? all;
+    const names = req.optionalStringList('consoles') ?? [...this.session.consoles.keys()];
     const custom = req.optionalObject('scripts') ?? {};
     const problem = scriptsProblem(custom);
     if (problem !== undefined) throw new ProtocolError(problem);
     const scripts = custom as Record<string, ScriptJson>;
     for (const name of [...names, ...Object.keys(scripts)]) {
-      if (!this.session.consoles.has(name)) throw new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${all.join(', ') || 'none'})`);
+      if (!this.session.consoles.has(name)) throw this.noConsole(name);
     }
     for (const [name, s] of Object.entries(scripts)) {
       for (const other of [...(s.stopAfter ?? []), ...(s.dependsOn ?? [])]) {
@@ -343,9 +332,7 @@ export class ControlServer {
   }
 
   private newConsole(sock: Socket, req: Request): void {
-    const name = req.string('name');
-    const bad = nameProblem(name);
-    if (bad !== undefined) throw new SessionError(bad);
+    const name = newName(req);
     if (this.session.consoles.has(name)) throw new SessionError(`session "${this.options.name}" already has a console "${name}"`);
     const cwd = req.optionalString('cwd');
     let c: SessionConsole;
@@ -360,6 +347,20 @@ export class ControlServer {
 
 const ignore: FrameHandler = () => undefined;
 
+// A client follows a console's output until the console ends (it is told
+// how, then hung up on) or it leaves (then nothing of it is kept).
+function follow(sock: Socket, c: SessionConsole, feed: ClientFeed): void {
+  const unsubscribe = c.hub.subscribe(feed);
+  const cancelEnd = c.onEnd(() => {
+    feed.send(endEvent(c));
+    sock.end();
+  });
+  sock.once('close', () => {
+    unsubscribe();
+    cancelEnd();
+  });
+}
+
 // How a console ended, and why if a stop script ended it: what a client
 // that was following it is told.
 function endEvent(c: SessionConsole): object {
@@ -371,6 +372,14 @@ function endEvent(c: SessionConsole): object {
 // Replays can be larger than one frame may be.
 function writeData(sock: Socket, data: Buffer): void {
   for (let off = 0; off < data.length; off += MAX_DATA) sock.write(dataFrame(data.subarray(off, off + MAX_DATA)));
+}
+
+/** The name a request gives a console it adds, checked. */
+function newName(req: Request): string {
+  const name = req.string('name');
+  const bad = nameProblem(name);
+  if (bad !== undefined) throw new SessionError(bad);
+  return name;
 }
 
 /** Why this peer may not use the session, or undefined if it may. */

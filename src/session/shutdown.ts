@@ -121,10 +121,7 @@ async function runStep(c: SessionConsole, step: Step, cutoff: Cutoff): Promise<S
       () => 'done' as const,
       () => (c.exit !== undefined ? ('ended' as const) : ('failed' as const)),
     );
-    let outcome: StepReport['outcome'] = 'timed out';
-    void written.then((o) => (outcome = o));
-    await race(written, SEND_MS, cutoff, true);
-    return outcome;
+    return (await race(written, SEND_MS, cutoff, true)) ? written : 'timed out';
   }
   if ('expect' in step) return expectOutput(c, compilePattern(step.expect), step.timeout, cutoff);
   if ('signal' in step) return c.signalGroup(step.signal) ? 'done' : 'skipped';
@@ -140,25 +137,21 @@ async function runStep(c: SessionConsole, step: Step, cutoff: Cutoff): Promise<S
 }
 
 // Output since the last input (as `ptyplex expect`), then as it comes.
-function expectOutput(c: SessionConsole, pattern: RegExp, timeout: number, cutoff: Cutoff): Promise<StepReport['outcome']> {
+async function expectOutput(c: SessionConsole, pattern: RegExp, timeout: number, cutoff: Cutoff): Promise<StepReport['outcome']> {
   const matcher = new Matcher(pattern);
-  if (matcher.feed(c.hub.replay(c.inputMark)) !== undefined) return Promise.resolve('matched');
-  return new Promise((resolve) => {
-    const unsubscribe = c.hub.subscribe({
+  if (matcher.feed(c.hub.replay(c.inputMark)) !== undefined) return 'matched';
+  let unsubscribe: () => void = () => undefined;
+  const matched = new Promise<void>((resolve) => {
+    unsubscribe = c.hub.subscribe({
       data: (chunk) => {
-        if (matcher.feed(chunk) !== undefined) finish('matched');
+        if (matcher.feed(chunk) !== undefined) resolve();
       },
     });
-    const timer = setTimeout(() => finish('timed out'), timeout);
-    const offCut = cutoff.onFire(() => finish('timed out'));
-    void c.ended.then(() => finish('ended'));
-    function finish(outcome: StepReport['outcome']): void {
-      clearTimeout(timer);
-      offCut();
-      unsubscribe();
-      resolve(outcome);
-    }
   });
+  const outcome = Promise.race([matched.then(() => 'matched' as const), c.ended.then(() => 'ended' as const)]);
+  const settled = await race(outcome, timeout, cutoff, true);
+  unsubscribe();
+  return settled ? outcome : 'timed out';
 }
 
 /** True if p settled within ms (false on timeout, or when the global cutoff fires and cuttable). */
