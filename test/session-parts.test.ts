@@ -8,7 +8,7 @@ import { parseByteSize } from '../src/cli/byte-size.js';
 import { keyBytes } from '../src/session/keys.js';
 import { Matcher } from '../src/session/matcher.js';
 import { OutputHub } from '../src/session/output-hub.js';
-import { FrameDecoder, ProtocolError, dataFrame, jsonFrame, type Frame } from '../src/session/protocol.js';
+import { FrameDecoder, ProtocolError, dataFrame, jsonFrame, type Frame } from '../src/server/protocol.js';
 import { RingBuffer } from '../src/session/ring-buffer.js';
 import { ScreenMode } from '../src/session/screen-mode.js';
 

@@ -4,9 +4,9 @@
 // background for it. Returns once the socket is listening, so a script can
 // run the runtime next.
 import path from 'node:path';
-import { ControlClient } from '../session/control-client.js';
-import { nameProblem } from '../session/console-spec.js';
-import { probeSocket } from '../session/unix-socket.js';
+import { ControlClient } from '../server/control-client.js';
+import { nameProblem } from '../config/console-spec.js';
+import { probeSocket } from '../server/unix-socket.js';
 import { closeOnHangupOf } from './run.js';
 import { BIN_ARGS } from './self.js';
 import { allSessions, givenSocket, sessionTarget, type TargetArgs } from './target.js';

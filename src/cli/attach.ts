@@ -3,7 +3,7 @@
 // (unless --read-only) until the detach keys, the console's end, or the
 // server's. The terminal is given back exactly as it was in every case.
 import { statusCode } from '../session/exit-status.js';
-import { ControlClient } from '../session/control-client.js';
+import { ControlClient } from '../server/control-client.js';
 import { ScreenMode } from '../session/screen-mode.js';
 import { DetachKeys, parseDetachKeys } from './detach-keys.js';
 import { consoleTarget, type TargetArgs } from './target.js';

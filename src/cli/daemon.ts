@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { inheritableEnv } from '../session/inheritable-env.js';
+import { inheritableEnv } from '../console/inheritable-env.js';
 import { BIN_ARGS } from './self.js';
 
 const FD_ENV = 'PTYPLEX_DAEMON_FD';

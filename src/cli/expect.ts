@@ -2,8 +2,9 @@
 // REGEX, print the match, exit 0; 124 on --timeout (as timeout(1)). It
 // looks at the output since the last input anyone sent the console (or its
 // start), so `send` then `expect` cannot miss a fast answer.
-import { ControlClient } from '../session/control-client.js';
-import { Matcher, compilePattern } from '../session/matcher.js';
+import { ControlClient } from '../server/control-client.js';
+import { compilePattern } from '../config/pattern.js';
+import { Matcher } from '../session/matcher.js';
 import { parseDuration } from './duration.js';
 import { consoleTarget, type TargetArgs } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';

@@ -1,7 +1,7 @@
 // `ptyplex kill-server`: stop every console of a session (SIGHUP, as a
 // closing terminal would, then SIGKILL after the session's kill timeout)
 // and return once the server has exited.
-import { ControlClient } from '../session/control-client.js';
+import { ControlClient } from '../server/control-client.js';
 import { sessionTarget, type TargetArgs } from './target.js';
 
 export async function killServerCommand(args: TargetArgs): Promise<number> {

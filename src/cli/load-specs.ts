@@ -3,10 +3,10 @@
 // or, with neither, ./ptyplex.yaml or ./Procfile if present.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../session/config-error.js';
-import { parseYamlConfig } from '../session/config-yaml.js';
-import { NAME_PATTERN, nameProblem, type ConsoleSpec } from '../session/console-spec.js';
-import { parseProcfile } from '../session/procfile.js';
+import { ConfigError } from '../config/config-error.js';
+import { parseYamlConfig } from '../config/config-yaml.js';
+import { NAME_PATTERN, nameProblem, type ConsoleSpec } from '../config/console-spec.js';
+import { parseProcfile } from '../config/procfile.js';
 import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
 
 export interface SpecArgs {

@@ -1,6 +1,6 @@
 // `ptyplex ls`: every live session and its consoles, as a table or --json.
 import { signalName } from '../session/exit-status.js';
-import type { ConsoleInfo, SessionInfo } from '../session/session-info.js';
+import type { ConsoleInfo, SessionInfo } from '../server/session-info.js';
 import { table } from './table.js';
 import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
 

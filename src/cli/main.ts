@@ -1,9 +1,11 @@
 // The command line: yargs parses, a command function does the work and
 // returns the exit status. A user's mistake prints one line and exits with
 // its sysexits status; only a bug in ptyplex shows a stack trace.
+// The top layer: may import every layer below (poller, console, config,
+// session, server), one file per command.
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
-import { SessionError } from '../session/session-error.js';
+import { SessionError } from '../server/session-error.js';
 import { adoptCommand, type AdoptArgs } from './adopt.js';
 import { attachCommand, type AttachArgs } from './attach.js';
 import { daemonFailed } from './daemon.js';

@@ -1,6 +1,6 @@
 // `ptyplex new NAME -- CMD [ARGS...]`: add a console to a running session.
 // One word is a shell command line; several are quoted into one.
-import { ControlClient } from '../session/control-client.js';
+import { ControlClient } from '../server/control-client.js';
 import { sessionTarget, type TargetArgs } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';
 

@@ -6,12 +6,12 @@
 // Ctrl-C kills at once. --detach does the same in a background server.
 import fs from 'node:fs';
 import path from 'node:path';
-import { nameProblem, consoleSize, type ConsoleSpec } from '../session/console-spec.js';
+import { nameProblem, consoleSize, type ConsoleSpec } from '../config/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
-import { Adoption, type AdoptRequest } from '../session/adoption.js';
-import { ControlServer } from '../session/control-server.js';
+import { Adoption, type AdoptRequest } from '../server/adoption.js';
+import { ControlServer } from '../server/control-server.js';
 import { Session } from '../session/session.js';
-import { scriptsOf, type ConsoleScript, type ScriptJson } from '../session/stop-script.js';
+import { scriptsOf, type ConsoleScript, type ScriptJson } from '../config/stop-script.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
 import { consoleColor, makeChalk } from './color.js';
 import { parseDuration } from './duration.js';

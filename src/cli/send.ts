@@ -1,7 +1,7 @@
 // `ptyplex send NAME TEXT...`: type into a console. The words are joined by
 // spaces; with --keys each word that names a key (C-c, Enter, Up ...) is
 // that key instead.
-import { ControlClient } from '../session/control-client.js';
+import { ControlClient } from '../server/control-client.js';
 import { keyBytes } from '../session/keys.js';
 import { consoleTarget, type TargetArgs } from './target.js';
 

@@ -2,9 +2,9 @@
 // of default, default-2, default-3 ... so two `ptyplex run` in two
 // terminals both work.
 import path from 'node:path';
-import { SessionError } from '../session/session-error.js';
-import { ensureSocketDir, sessionSocket, socketDir } from '../session/socket-dir.js';
-import { probeSocket } from '../session/unix-socket.js';
+import { SessionError } from '../server/session-error.js';
+import { ensureSocketDir, sessionSocket, socketDir } from '../server/socket-dir.js';
+import { probeSocket } from '../server/unix-socket.js';
 import { DEFAULT_SESSION, type TargetArgs } from './target.js';
 
 export async function serverSocket(args: TargetArgs): Promise<string> {

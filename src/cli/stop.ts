@@ -3,12 +3,12 @@
 // print how each ended. A bad script is refused, with its file and line,
 // before anything is stopped.
 import fs from 'node:fs';
-import { ConfigError } from '../session/config-error.js';
-import { parseScriptFile } from '../session/config-yaml.js';
-import { ControlClient } from '../session/control-client.js';
+import { ConfigError } from '../config/config-error.js';
+import { parseScriptFile } from '../config/config-yaml.js';
+import { ControlClient } from '../server/control-client.js';
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleReport, ShutdownReport } from '../session/shutdown.js';
-import type { ScriptJson } from '../session/stop-script.js';
+import type { ScriptJson } from '../config/stop-script.js';
 import { table } from './table.js';
 import { parseDuration } from './duration.js';
 import { describeSession, sessionTarget, type TargetArgs } from './target.js';

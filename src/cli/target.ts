@@ -2,10 +2,10 @@
 // inside every console, so a command run in one reaches its own session),
 // else whichever live session has the console asked for.
 import path from 'node:path';
-import { ControlClient } from '../session/control-client.js';
-import type { SessionInfo } from '../session/session-info.js';
-import { SessionError } from '../session/session-error.js';
-import { checkSocketDir, liveSessions, sessionSocket, socketDir } from '../session/socket-dir.js';
+import { ControlClient } from '../server/control-client.js';
+import type { SessionInfo } from '../server/session-info.js';
+import { SessionError } from '../server/session-error.js';
+import { checkSocketDir, liveSessions, sessionSocket, socketDir } from '../server/socket-dir.js';
 import fs from 'node:fs';
 
 export interface TargetArgs {

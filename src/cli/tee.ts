@@ -3,7 +3,7 @@
 // with their names. --no-follow prints what is held and exits.
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { ControlClient } from '../session/control-client.js';
+import { ControlClient } from '../server/control-client.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleColor, makeChalk } from './color.js';
 import { consoleTarget, type TargetArgs } from './target.js';

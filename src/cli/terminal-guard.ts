@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { native } from '../native.js';
 import { LEAVE_ALT } from '../session/screen-mode.js';
-import { socketFd } from '../session/unix-socket.js';
+import { socketFd } from '../server/unix-socket.js';
 
 /**
  * What a console may have switched on and a shell expects off: SGR

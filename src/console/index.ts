@@ -1,3 +1,7 @@
+// The console core: PollConsole (read/write riding out EAGAIN and EIO,
+// shutdown with a close callback), ConsolePoller (the Kqueuer), stream
+// adapters, spawning a child in a PTY and adopting a master.
+// May import: poller.
 export { ConsolePoller } from './console-poller.js';
 export { ConsoleReadable, ConsoleWritable } from './console-stream.js';
 export { ConsoleClosedError } from './errors.js';

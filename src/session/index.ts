@@ -1,20 +1,12 @@
-export { ConfigError } from './config-error.js';
-export { parseYamlConfig } from './config-yaml.js';
-export { consoleSize, NAME_PATTERN, type ConsoleSpec } from './console-spec.js';
+// The engine: a named set of consoles, each fanned out to its sinks (terminal,
+// log, recording) and to the hub clients read from, with a ring buffer for
+// replay, the expect matcher, exit statuses and the scripted shutdown.
+// Knows nothing of sockets. May import: poller, console, config.
 export { describeEnd, runStatus, statusCode, SUCCESS_POLICIES, type SuccessPolicy } from './exit-status.js';
-export { parseProcfile } from './procfile.js';
-export { ControlClient } from './control-client.js';
-export { ControlServer, type ControlServerOptions } from './control-server.js';
 export { keyBytes } from './keys.js';
 export { Matcher } from './matcher.js';
 export { Session, DEFAULT_RING_SIZE, type ConsoleEnd, type SessionOptions } from './session.js';
 export { SessionConsole, type ConsoleState } from './session-console.js';
-export type { ConsoleInfo, SessionInfo } from './session-info.js';
-export { SessionError } from './session-error.js';
-export { socketDir } from './socket-dir.js';
 export * from './sinks/index.js';
 export { tee } from './tee.js';
-export { Adoption, type AdoptRequest } from './adoption.js';
-export { ConsoleSocketListener } from './console-socket.js';
 export type { ConsoleReport, ShutdownOptions, ShutdownReport, StepReport } from './shutdown.js';
-export { describeStep, scriptsOf, stopOrder, type ConsoleScript, type Step } from './stop-script.js';

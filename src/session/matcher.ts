@@ -20,8 +20,3 @@ export class Matcher {
     return this.pattern.exec(stripAnsi(this.raw).replace(/\r+\n/g, '\n')) ?? undefined;
   }
 }
-
-/** Compiles a user's pattern (multiline), or throws SyntaxError saying why. */
-export function compilePattern(source: string): RegExp {
-  return new RegExp(source, 'm');
-}

@@ -6,7 +6,7 @@
 import type { AdoptedConsole } from '../console/adopt.js';
 import type { ExitStatus, SpawnedConsole } from '../console/spawn.js';
 import type { WindowSize } from '../console/poll-console.js';
-import type { ConsoleSpec } from './console-spec.js';
+import type { ConsoleSpec } from '../config/console-spec.js';
 import { OutputHub } from './output-hub.js';
 import type { Sink } from './sinks/sink.js';
 

@@ -9,13 +9,13 @@ import { ConsoleReadable } from '../console/console-stream.js';
 import { adopt } from '../console/adopt.js';
 import { spawn, type SpawnedConsole } from '../console/spawn.js';
 import type { AdoptedConsole } from '../console/adopt.js';
-import { consoleSize, type ConsoleSpec } from './console-spec.js';
+import { consoleSize, type ConsoleSpec } from '../config/console-spec.js';
 import { OutputHub } from './output-hub.js';
 import { SessionConsole, type ConsoleEnd } from './session-console.js';
 import type { Sink } from './sinks/sink.js';
-import { inheritableEnv } from './inheritable-env.js';
+import { inheritableEnv } from '../console/inheritable-env.js';
 import { shutdown as runShutdown, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
-import type { ConsoleScript } from './stop-script.js';
+import type { ConsoleScript } from '../config/stop-script.js';
 import { tee } from './tee.js';
 
 export type { ConsoleEnd } from './session-console.js';
@@ -148,7 +148,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * options.onClose is the cleanup hook, called as each console is done.
    */
   shutdown(scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
-    return runShutdown(this, scripts, options);
+    return runShutdown(this.consoles, scripts, options);
   }
 
   /** SIGKILL to every console's process group (adopted ones: closed), now. */

@@ -5,10 +5,11 @@
 // resort. The report says how each console ended, which step ended it and
 // how long each step took.
 import { keyBytes } from './keys.js';
-import { Matcher, compilePattern } from './matcher.js';
+import { compilePattern } from '../config/pattern.js';
+import { Matcher } from './matcher.js';
 import type { SessionConsole } from './session-console.js';
-import type { Session } from './session.js';
-import { describeStep, stopOrder, type ConsoleScript, type Step } from './stop-script.js';
+import { stopOrder, type ConsoleScript } from '../config/stop-script.js';
+import { describeStep, type Step } from '../config/stop-step.js';
 
 export interface StepReport {
   step: string;
@@ -51,7 +52,7 @@ const LAST_RESORT_MS = 5000;
 /** How long a send or keys step may wait for the console to take its input. */
 const SEND_MS = 5000;
 
-export async function shutdown(session: Session, scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
+export async function shutdown(consoles: ReadonlyMap<string, SessionConsole>, scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
   stopOrder(scripts); // throws on a cycle before anything is touched
   const started = Date.now();
   const cutoff = new Cutoff(options.timeout);
@@ -60,7 +61,7 @@ export async function shutdown(session: Session, scripts: ReadonlyMap<string, Co
     let p = running.get(name);
     if (p === undefined) {
       const script = scripts.get(name)!;
-      const c = session.consoles.get(name);
+      const c = consoles.get(name);
       if (c === undefined) throw new Error(`no console "${name}"`);
       p = Promise.all(script.after.filter((a) => scripts.has(a)).map(stop)).then(async () => {
         const report = await runScript(c, script.steps, cutoff, started);
@@ -71,9 +72,9 @@ export async function shutdown(session: Session, scripts: ReadonlyMap<string, Co
     }
     return p;
   };
-  const consoles = await Promise.all([...scripts.keys()].map(stop));
+  const reports = await Promise.all([...scripts.keys()].map(stop));
   cutoff.clear();
-  return { consoles, ms: Date.now() - started, timedOut: cutoff.fired };
+  return { consoles: reports, ms: Date.now() - started, timedOut: cutoff.fired };
 }
 
 async function runScript(c: SessionConsole, steps: Step[], cutoff: Cutoff, started: number): Promise<ConsoleReport> {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConsoleInfo, SessionInfo } from '../../src/session/session-info.js';
+import type { ConsoleInfo, SessionInfo } from '../../src/server/session-info.js';
 import { BIN } from './cli.js';
 
 export interface CliResult {

@@ -11,7 +11,7 @@
 // skipped, and once its socket drains it is told how much it missed and,
 // if it draws a screen, redrawn from the ring buffer.
 import type { Socket } from 'node:net';
-import type { Holder, Subscriber } from './output-hub.js';
+import type { Holder, Subscriber } from '../session/output-hub.js';
 import { dataFrame, jsonFrame } from './protocol.js';
 import { unsentBytes } from './unix-socket.js';
 

@@ -1,5 +1,5 @@
 // What `ls` reports, as the server sends it and `ls --json` prints it.
-import type { ConsoleState } from './session-console.js';
+import type { ConsoleState } from '../session/session-console.js';
 
 export interface ConsoleInfo {
   name: string;

@@ -4,7 +4,7 @@
 // shown as a session.
 import fs from 'node:fs';
 import path from 'node:path';
-import { nameProblem } from './console-spec.js';
+import { nameProblem } from '../config/console-spec.js';
 import { SessionError } from './session-error.js';
 import { myUid, probeSocket, removeStale } from './unix-socket.js';
 

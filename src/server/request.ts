@@ -1,6 +1,6 @@
 // Reading a client's JSON request safely: every field is checked for type,
 // so a malformed message is a ProtocolError naming the field, never a crash.
-import { MAX_DURATION_MS } from './duration.js';
+import { MAX_DURATION_MS } from '../config/duration.js';
 import { ProtocolError } from './protocol.js';
 
 export class Request {

@@ -5,9 +5,9 @@
 import { startOrphanReaper } from '../console/orphan-reaper.js';
 import { native } from '../native.js';
 import { ConsoleSocketListener } from './console-socket.js';
-import type { ConsoleSpec } from './console-spec.js';
-import type { Session } from './session.js';
-import type { Sink } from './sinks/sink.js';
+import type { ConsoleSpec } from '../config/console-spec.js';
+import type { Session } from '../session/session.js';
+import type { Sink } from '../session/sinks/sink.js';
 
 export interface AdoptRequest {
   /** The console socket's path. */

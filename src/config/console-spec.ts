@@ -1,4 +1,4 @@
-import type { Step } from './stop-script.js';
+import type { Step } from './stop-step.js';
 
 // What one console of a session is: a name and a shell command line, with
 // its working directory, extra environment and fixed size if any; or a name
