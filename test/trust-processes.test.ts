@@ -89,6 +89,10 @@ describe('never touch what is not ours', () => {
       await gone.ended;
       // The kernel reuses gone's pid for an unrelated process that leads a
       // session and group of its own, as any daemon would.
+      // (Once the other console's shell has forked: nothing else here takes pids.)
+      while (!fs.existsSync('/tmp/ptyplex-left-' + process.pid)) await new Promise((r) => setTimeout(r, 20));
+      const leftover = Number(fs.readFileSync('/tmp/ptyplex-left-' + process.pid, 'utf8'));
+      fs.rmSync('/tmp/ptyplex-left-' + process.pid);
       let placed;
       for (let i = 0; i < 20; i++) {
         fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(gone.child.pid - 1));
@@ -96,9 +100,6 @@ describe('never touch what is not ours', () => {
         if (placed.pid === gone.child.pid) break;
         placed.kill('SIGKILL');
       }
-      while (!fs.existsSync('/tmp/ptyplex-left-' + process.pid)) await new Promise((r) => setTimeout(r, 20));
-      const leftover = Number(fs.readFileSync('/tmp/ptyplex-left-' + process.pid, 'utf8'));
-      fs.rmSync('/tmp/ptyplex-left-' + process.pid);
       await left.input(Buffer.from('\\n'));
       await s.whenAllEnded();
       await new Promise((r) => setTimeout(r, 200));
