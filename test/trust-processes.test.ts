@@ -131,6 +131,7 @@ describe('never touch what is not ours', () => {
       const until = Date.now() + 1500;
       while (Date.now() < until);
       const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('no exit event'), 3000))]);
+      await new Promise((r) => setTimeout(r, 300)); // the orphan is reaped within a turn or two of the loop
       const zombie = (() => { try { return / Z /.test(fs.readFileSync('/proc/' + orphan + '/stat', 'utf8')); } catch { return false; } })();
       // Idle: nothing exits, nothing is read.
       const before = reads();
