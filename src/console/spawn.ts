@@ -73,6 +73,9 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   const poller = options.poller ?? defaultConsolePoller();
 
   let onExit: (code: number, signal: number) => void = () => undefined;
+  // Our fds are close-on-exec; any the caller left open are made so too,
+  // since node-pty's fork closes nothing before exec.
+  native.markCloseOnExec(3);
   const term = binding.fork(
     file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
     -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
