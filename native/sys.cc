@@ -13,7 +13,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #if defined(__linux__)
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
 #include <termios.h>
 #include <unistd.h>
@@ -391,13 +393,15 @@ Napi::Value SetSendBuffer(const Napi::CallbackInfo& info) {
   return Result(info.Env(), size);
 }
 
-// setChildSubreaper() -> 0 | -errno (Linux only; -ENOSYS elsewhere). Makes
-// this process the reaper of orphaned descendants: a container whose
-// runtime (`runc run -d`, started by us) exits is re-parented to us, so its
-// exit status can be collected.
+// setChildSubreaper(on = true) -> 0 | -errno (Linux only; -ENOSYS
+// elsewhere). Makes this process the reaper of orphaned descendants: a
+// container whose runtime (`runc run -d`, started by us) exits is
+// re-parented to us, so its exit status can be collected. Off again when
+// nobody here collects them any more.
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
 #if defined(__linux__)
-  return Result(info.Env(), Check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)));
+  unsigned long on = info.Length() < 1 || info[0].ToBoolean().Value() ? 1 : 0;
+  return Result(info.Env(), Check(prctl(PR_SET_CHILD_SUBREAPER, on, 0, 0, 0)));
 #else
   return Result(info.Env(), -ENOSYS);
 #endif
@@ -429,6 +433,63 @@ Napi::Value ReapChild(const Napi::CallbackInfo& info) {
   return Result(info.Env(), 2 + (si.si_status << 8));
 }
 
+// pidfdOpen(pid) -> fd | -errno (-ENOSYS where the kernel has no pidfds,
+// before Linux 5.3, or elsewhere). The fd names that one process for good:
+// once it is reaped the fd goes stale, it never follows a reused pid.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  // The kernel opens it close-on-exec.
+  return Result(info.Env(), Check(syscall(SYS_pidfd_open, Int(info, 0), 0)));
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
+// pidfdSendSignal(fd, signal) -> 0 | -errno. ESRCH once the process was
+// reaped: a signal meant for it can never reach a process that took its pid.
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0) || !IsInt(info, 1)) return info.Env().Undefined();
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+  return Result(info.Env(), Check(syscall(SYS_pidfd_send_signal, Int(info, 0), Int(info, 1), nullptr, 0)));
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
+// markCloseOnExec(from) -> 0 | -errno: every fd >= from becomes
+// close-on-exec, so no program we start inherits one by accident (an fd our
+// caller left open, which node-pty's fork would pass on: it closes nothing
+// before exec). One close_range(2) where the kernel has it (5.11), else each
+// fd listed in /proc/self/fd (or /dev/fd), else every number up to the limit.
+Napi::Value MarkCloseOnExec(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  int from = Int(info, 0);
+  if (from < 0) return Result(info.Env(), -EINVAL);
+#if defined(__linux__) && defined(SYS_close_range)
+  if (syscall(SYS_close_range, static_cast<unsigned>(from), ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0) {
+    return Result(info.Env(), 0);
+  }
+#endif
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) dir = opendir("/dev/fd");
+  if (dir != nullptr) {
+    int own = dirfd(dir);
+    for (struct dirent* e = readdir(dir); e != nullptr; e = readdir(dir)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      int fd = atoi(e->d_name);
+      if (fd >= from && fd != own) SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true);
+    }
+    closedir(dir);
+    return Result(info.Env(), 0);
+  }
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = from; fd < (max > 0 ? max : 1024); fd++) {
+    SetFlag(static_cast<int>(fd), F_GETFD, F_SETFD, FD_CLOEXEC, true);
+  }
+  return Result(info.Env(), 0);
+}
+
 }  // namespace
 
 void DefineSys(Napi::Env env, Napi::Object exports) {
@@ -449,6 +510,9 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("sessionOf", Napi::Function::New(env, SessionOf, "sessionOf"));
   exports.Set("reapChild", Napi::Function::New(env, ReapChild, "reapChild"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("markCloseOnExec", Napi::Function::New(env, MarkCloseOnExec, "markCloseOnExec"));
   exports.Set("setSendBuffer", Napi::Function::New(env, SetSendBuffer, "setSendBuffer"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));

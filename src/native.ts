@@ -35,8 +35,14 @@ export interface NativeAddon {
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
   recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;
-  /** Become the reaper of orphaned descendants (Linux); 0 or -errno. */
-  setChildSubreaper(): number;
+  /** Become (on, the default) or stop being the reaper of orphaned descendants (Linux); 0 or -errno. */
+  setChildSubreaper(on?: boolean): number;
+  /** A pidfd naming that one process (Linux >= 5.3), or -errno (-ENOSYS: none here). */
+  pidfdOpen(pid: number): number;
+  /** Signals the process a pidfd names; -ESRCH once it was reaped. */
+  pidfdSendSignal(pidfd: number, signal: number): number;
+  /** Makes every fd >= from close-on-exec; 0 or -errno. */
+  markCloseOnExec(from: number): number;
   /** The session id (leader's pid) of a terminal's slave side, or -errno. */
   sessionOf(fd: number): number;
   /** Non-blocking wait for one pid: 0 running, 1 + (code << 8) exited, 2 + (signal << 8) killed, or -errno. */

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { inheritableEnv } from '../console/inheritable-env.js';
+import { native } from '../native.js';
 import { BIN_ARGS } from './self.js';
 
 const FD_ENV = 'PTYPLEX_DAEMON_FD';
@@ -46,6 +47,11 @@ function report(text: string): void {
  */
 export async function startDaemon(socket: string, logFile: string): Promise<number> {
   const log = fs.openSync(logFile, 'a', 0o600);
+  // What our caller left open above stderr (`63>&1`, a pipe it waits on)
+  // must not reach the server, which would hold it for its whole life:
+  // marked close-on-exec here, it never arrives. (Closing in the server
+  // instead could not tell such fds from Node's own once Node is up.)
+  native.markCloseOnExec(3);
   const child = spawn(process.execPath, [...BIN_ARGS, ...process.argv.slice(2)], {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],

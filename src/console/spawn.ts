@@ -1,9 +1,11 @@
 // Starts a child in a new PTY with node-pty's fork, then hands the master to
 // our poller: exactly one reader of the fd. The exit is reported only after
 // every byte the child wrote has been read: drain, then shut down.
+import os from 'node:os';
 import { native } from '../native.js';
 import { check } from '../sys-error.js';
 import { ConsolePoller } from './console-poller.js';
+import { GroupLeftovers } from './group-leftovers.js';
 import { nodePtyNative } from './node-pty-native.js';
 import type { PollConsole } from './poll-console.js';
 
@@ -39,8 +41,17 @@ export interface SpawnedConsole {
   /** Settles after the child exited and its last byte was read. */
   readonly exited: Promise<ExitStatus>;
   resize(cols: number, rows: number): void;
-  /** Signals the child (default SIGHUP, as a terminal closing would). */
-  kill(signal?: NodeJS.Signals | number): void;
+  /**
+   * Signals the child (default SIGHUP, as a terminal closing would); false
+   * once it was reaped: its pid may belong to someone else by now.
+   */
+  kill(signal?: NodeJS.Signals): boolean;
+  /**
+   * Signals the child's process group: while the child is not reaped, or
+   * after, while a process it left in the group provably still is (see
+   * group-leftovers.ts); false when nothing of ours was reached.
+   */
+  signalGroup(signal: NodeJS.Signals): boolean;
 }
 
 let shared: ConsolePoller | undefined;
@@ -62,6 +73,9 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   const poller = options.poller ?? defaultConsolePoller();
 
   let onExit: (code: number, signal: number) => void = () => undefined;
+  // Our fds are close-on-exec; any the caller left open are made so too,
+  // since node-pty's fork closes nothing before exec.
+  native.markCloseOnExec(3);
   const term = binding.fork(
     file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
     -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
@@ -70,9 +84,18 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   // would hold this console open and it would never hang up.
   check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);
   const console = poller.add(term.fd);
+  // Names this child and no other, until it is reaped (-ENOSYS: no pidfds here).
+  const pidfd = native.pidfdOpen(term.pid);
+  let reaped = false;
+  let leftovers: GroupLeftovers | undefined;
 
   const exited = new Promise<ExitStatus>((resolve) => {
     onExit = (code, signal) => {
+      // node-pty's thread has just reaped the child: from here on its pid
+      // is not ours, only what it left in its group may be.
+      reaped = true;
+      leftovers = GroupLeftovers.find(term.pid);
+      if (pidfd >= 0) native.close(pidfd);
       const status = signal > 0 ? { exitCode: null, signal } : { exitCode: code, signal: null };
       whenDrained(console, options.drainTimeout ?? 1000).then(() => {
         console.close();
@@ -87,8 +110,26 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
     pty: term.pty,
     exited,
     resize: (cols, rows) => console.resize(cols, rows),
-    kill: (signal = 'SIGHUP') => process.kill(term.pid, signal),
+    kill: (signal = 'SIGHUP') => {
+      if (reaped) return false;
+      if (pidfd >= 0) return native.pidfdSendSignal(pidfd, os.constants.signals[signal]) === 0;
+      return sendSignal(term.pid, signal);
+    },
+    signalGroup: (signal) => {
+      // An unreaped leader, even a zombie, holds its pid and so its group's number.
+      if (!reaped) return sendSignal(-term.pid, signal);
+      return leftovers?.signal(signal) ?? false;
+    },
   };
+}
+
+function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // Resolves once the reader has met the hang-up (EIO: every byte the child

@@ -41,11 +41,12 @@ export class Adoption {
     // A container started by one of our consoles (`runc run -d`) is
     // re-parented to us when the runtime exits: its exit status becomes
     // ours to collect, and the adopted console ends with it.
-    if (!this.reaping && native.setChildSubreaper() === 0) {
+    // Orphans of every console then come to us too: they are reaped as they
+    // exit, leaving the consoles' own children to node-pty.
+    const stop = this.reaping ? undefined : startOrphanReaper(() => [...this.session.consoles.values()].flatMap((c) => (c.child.pid === null ? [] : [c.child.pid])));
+    if (stop !== undefined) {
       this.reaping = true;
-      // Orphans of every console now come to us too: sweep them up, leaving
-      // the consoles' own children to node-pty.
-      this.stopReaper = startOrphanReaper(() => [...this.session.consoles.values()].flatMap((c) => (c.child.pid === null ? [] : [c.child.pid])));
+      this.stopReaper = stop;
     }
     this.listeners.set(listener, this.session.hold());
     listener.on('log', (line) => this.log(`${req.socket}: ${line}`));
@@ -73,7 +74,7 @@ export class Adoption {
     for (const l of [...this.listeners.keys()]) this.stop(l);
   }
 
-  /** At the session's end: no more sweeping. */
+  /** At the session's end: no more reaping, and no longer a subreaper. */
   dispose(): void {
     this.close();
     this.stopReaper();

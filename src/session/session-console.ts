@@ -79,14 +79,9 @@ export class SessionConsole {
    */
   signalGroup(signal: NodeJS.Signals): boolean {
     if (this.child.pid === null) return false;
-    try {
-      // forkpty made the child a session and group leader: -pid reaches
-      // everything it started in the group.
-      process.kill(-this.child.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+    // forkpty made the child a session and group leader: its group holds
+    // everything it started; the child knows when that is still ours.
+    return this.child.signalGroup(signal);
   }
 
   /**
