@@ -44,7 +44,9 @@ describe('scale', () => {
       const ring = new RingBuffer(capacity);
       let all = Buffer.alloc(0);
       for (let i = 0; i < 200; i++) {
-        const chunk = Buffer.alloc(next(i % 10 === 0 ? 100_000 : 3000), i);
+        // Small chunks first (the ring grows while holding bytes), then
+        // now and then one larger than the whole ring.
+        const chunk = Buffer.alloc(next(i < 100 ? 700 : i % 10 === 0 ? 100_000 : 3000), (i % 255) + 1);
         ring.write(chunk);
         all = Buffer.concat([all, chunk]).subarray(-capacity - 1);
         const total = ring.end;
