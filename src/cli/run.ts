@@ -6,6 +6,7 @@
 // Ctrl-C kills at once. --detach does the same in a background server.
 import fs from 'node:fs';
 import path from 'node:path';
+import { SpawnError } from '../console/spawn-error.js';
 import { nameProblem, consoleSize, type ConsoleSpec } from '../config/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
 import { Adoption, type AdoptRequest } from '../server/adoption.js';
@@ -20,7 +21,7 @@ import { daemonReady, daemonSocket, startDaemon } from './daemon.js';
 import { loadSpecs } from './load-specs.js';
 import { serverSocket } from './server-socket.js';
 import type { TargetArgs } from './target.js';
-import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
+import { EX_CANTCREAT, EX_OSERR, UserError, errorCode } from './user-error.js';
 
 export interface RunArgs extends TargetArgs {
   adopt: string[];
@@ -107,9 +108,13 @@ export async function runCommand(args: RunArgs): Promise<number> {
   });
   try {
     for (const a of adoptions) await adoption.listen(a);
-    for (const p of plans) session.start(p.spec, p.sinks, size());
+    for (const p of plans) startOrExplain(session, p.spec, p.sinks, size());
   } catch (err) {
+    // All or nothing: the consoles already started are stopped, so a run
+    // that failed leaves nothing behind.
     adoption.close();
+    session.kill();
+    await session.whenAllEnded();
     await server.close();
     throw err;
   }
@@ -141,6 +146,20 @@ export async function runCommand(args: RunArgs): Promise<number> {
     await server.close();
     for (const s of signals) process.off(s, onSignal);
     stdout.off('resize', onResize);
+  }
+}
+
+// A console the system cannot start (out of file descriptors or PTYs) is
+// the user's to fix: one line naming it and the limit, and how many of the
+// others were stopped again.
+function startOrExplain(session: Session, spec: ConsoleSpec, sinks: Sink[], size: { cols: number; rows: number }): void {
+  try {
+    session.start(spec, sinks, size);
+  } catch (err) {
+    if (!(err instanceof SpawnError)) throw err;
+    const started = session.consoles.size;
+    const undone = started === 0 ? '' : `; stopped the ${started} console${started === 1 ? '' : 's'} already started`;
+    throw new UserError(`cannot start "${spec.name}": ${err.message}${undone}`, EX_OSERR);
   }
 }
 

@@ -19,11 +19,15 @@ const MIN_READ = 4096;
  */
 const BUDGET = 4;
 
+// One scratch buffer for every reader in the process, reused: each chunk
+// pushed is a right-sized copy, and a gather never yields to the loop, so no
+// two readers use it at once. Reading straight into fresh buffers handed to
+// the consumer costs a page fault per 4 KiB of new memory, more than the
+// copy; and one scratch per console would cost an idle console 64 KiB.
+let shared: Buffer | undefined;
+
 export class ConsoleReadable extends Readable {
-  // One scratch buffer, reused: each chunk pushed is a right-sized copy.
-  // Reading straight into fresh buffers handed to the consumer costs a page
-  // fault per 4 KiB of new memory, more than the copy.
-  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH);
+  private readonly scratch = (shared ??= Buffer.allocUnsafeSlow(SCRATCH));
   private waiting = false;
   private yielded = false;
 

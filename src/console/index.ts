@@ -8,3 +8,5 @@ export { ConsoleClosedError } from './errors.js';
 export { PollConsole, WOULD_BLOCK, type WindowSize } from './poll-console.js';
 export { adopt, type AdoptOptions, type AdoptedConsole } from './adopt.js';
 export { defaultConsolePoller, spawn, type ExitStatus, type SpawnOptions, type SpawnedConsole } from './spawn.js';
+export { openFileLimit, ptyMax, type OpenFileLimit } from './limits.js';
+export { SpawnError, type SpawnErrorCode } from './spawn-error.js';

@@ -7,6 +7,7 @@ import { check } from '../sys-error.js';
 import { ConsolePoller } from './console-poller.js';
 import { GroupLeftovers } from './group-leftovers.js';
 import { nodePtyNative } from './node-pty-native.js';
+import { diagnoseSpawnFailure } from './spawn-error.js';
 import type { PollConsole } from './poll-console.js';
 
 export interface SpawnOptions {
@@ -76,10 +77,15 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   // Our fds are close-on-exec; any the caller left open are made so too,
   // since node-pty's fork closes nothing before exec.
   native.markCloseOnExec(3);
-  const term = binding.fork(
-    file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
-    -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
-  );
+  let term: ReturnType<typeof binding.fork>;
+  try {
+    term = binding.fork(
+      file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
+      -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
+    );
+  } catch (err) {
+    throw diagnoseSpawnFailure(err as Error);
+  }
   // forkpty leaves the master inheritable: without this every later child
   // would hold this console open and it would never hang up.
   check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);

@@ -18,7 +18,8 @@ import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { SessionError } from './session-error.js';
 import { listenUnix, myUid, peerUid, removeStale, socketFd, trustedUid } from './unix-socket.js';
-import type { ConsoleInfo, SessionInfo } from './session-info.js';
+import type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
+import { openFileLimit, ptyMax } from '../console/limits.js';
 
 export interface ControlServerOptions {
   path: string;
@@ -100,6 +101,7 @@ export class ControlServer {
       socket: this.options.path,
       pid: process.pid,
       startedAt: new Date(this.session.startedAt).toISOString(),
+      limits: serverLimits(),
       consoles: [...this.session.consoles.values()].map((c) => this.describeConsole(c)),
     };
   }
@@ -387,4 +389,11 @@ function refusePeer(sock: Socket): string | undefined {
   const uid = peerUid(sock);
   if (uid === undefined) return 'refused: cannot tell who you are';
   return trustedUid(uid) ? undefined : `refused: this session belongs to uid ${myUid()}; you are uid ${uid}`;
+}
+
+// Node raised the soft open-file limit to the hard one when it started
+// (as Go's runtime does): what is reported is what the server works with.
+function serverLimits(): ServerLimits {
+  const files = openFileLimit();
+  return { openFiles: files?.soft ?? null, openFilesHard: files?.hard ?? null, ptys: ptyMax() ?? null };
 }

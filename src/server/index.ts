@@ -7,5 +7,5 @@ export { ConsoleSocketListener } from './console-socket.js';
 export { ControlClient } from './control-client.js';
 export { ControlServer, type ControlServerOptions } from './control-server.js';
 export { SessionError } from './session-error.js';
-export type { ConsoleInfo, SessionInfo } from './session-info.js';
+export type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
 export { socketDir } from './socket-dir.js';

@@ -21,10 +21,21 @@ export interface ConsoleInfo {
   adoptedFrom?: string;
 }
 
+/** The kernel's limits the server works within (null: unknown here). */
+export interface ServerLimits {
+  /** Its soft RLIMIT_NOFILE: each console holds one descriptor, each log one more. */
+  openFiles: number | null;
+  /** The hard limit the soft one can be raised to (null: unlimited or unknown). */
+  openFilesHard: number | null;
+  /** kernel.pty.max: pseudo-terminals on the whole system. */
+  ptys: number | null;
+}
+
 export interface SessionInfo {
   name: string;
   socket: string;
   pid: number;
   startedAt: string;
+  limits: ServerLimits;
   consoles: ConsoleInfo[];
 }

@@ -2,13 +2,16 @@
 // --no-follow`, a client that fell behind, and expect. Fixed capacity: old
 // bytes are overwritten. Positions are offsets in the console's whole output
 // (bytes ever written), so a reader can ask for "everything since N".
+/** The first allocation: one PTY read's worth. */
+const MIN_GROWTH = 4096;
+
 export class RingBuffer {
-  private readonly buf: Buffer;
+  // Grows as output arrives, up to capacity: an idle console (most of a
+  // large session) costs a few bytes, not the whole replay size.
+  private buf: Buffer = Buffer.alloc(0);
   private total = 0;
 
-  constructor(readonly capacity: number) {
-    this.buf = Buffer.alloc(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   /** Bytes ever written: the offset the next byte will have. */
   get end(): number {
@@ -26,6 +29,7 @@ export class RingBuffer {
       this.total += chunk.length;
       return;
     }
+    if (this.buf.length < cap) this.reserve(Math.min(cap, this.total + chunk.length));
     // Only the last `cap` bytes of a large chunk can survive.
     const data = chunk.length > cap ? chunk.subarray(chunk.length - cap) : chunk;
     const at = (this.total + chunk.length - data.length) % cap;
@@ -33,6 +37,16 @@ export class RingBuffer {
     data.copy(this.buf, at, 0, first);
     if (first < data.length) data.copy(this.buf, 0, first);
     this.total += chunk.length;
+  }
+
+  // Until it first fills, the ring holds its bytes at [0, total): growing
+  // is a copy of those, and no write wraps before the buffer is whole.
+  private reserve(needed: number): void {
+    if (needed <= this.buf.length) return;
+    const size = Math.min(this.capacity, Math.max(needed, this.buf.length * 2, MIN_GROWTH));
+    const grown = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(grown, 0, 0, this.total);
+    this.buf = grown;
   }
 
   /** A copy of the bytes from offset `from` (clamped to what is held) to the end. */

@@ -1,0 +1,55 @@
+// Why a console could not be started, in words a user can act on. node-pty's
+// fork says only "forkpty(3) failed." and its errno is gone by the time we
+// see it, so the failure is diagnosed by doing what forkpty does first:
+// open a PTY master, and one more file (the slave).
+import fs from 'node:fs';
+import { devptsMax, openFileLimit, ptyMax, ptysInUse } from './limits.js';
+
+export type SpawnErrorCode = 'EMFILE' | 'ENFILE' | 'ENOSPC';
+
+export class SpawnError extends Error {
+  override readonly name = 'SpawnError';
+  constructor(
+    readonly code: SpawnErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A SpawnError saying which limit was met, or `original` if none was. */
+export function diagnoseSpawnFailure(original: Error): Error {
+  const code = probe();
+  if (code === undefined) return original;
+  return new SpawnError(code, describe(code));
+}
+
+function describe(code: SpawnErrorCode): string {
+  if (code === 'EMFILE') {
+    const limit = openFileLimit();
+    return `too many open files (limit ${limit?.soft ?? 'unknown'}; raise it with ulimit -n)`;
+  }
+  if (code === 'ENFILE') return 'the system has too many open files (fs.file-max)';
+  // A private devpts instance (a container's) may have its own, smaller max.
+  const mount = devptsMax();
+  const kernel = ptyMax();
+  if (mount !== undefined && (kernel === undefined || mount < kernel)) return `no more pseudo-terminals (the devpts on /dev/pts allows ${mount})`;
+  const inUse = ptysInUse();
+  return `no more pseudo-terminals (kernel.pty.max is ${kernel ?? 'unknown'}${inUse === undefined ? '' : `, ${inUse} in use`})`;
+}
+
+function probe(): SpawnErrorCode | undefined {
+  const opened: number[] = [];
+  try {
+    opened.push(fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY));
+    opened.push(fs.openSync('/dev/null', fs.constants.O_RDONLY));
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Linux says ENOSPC when kernel.pty.max is reached; some kernels EAGAIN.
+    if (code === 'EAGAIN') return 'ENOSPC';
+    return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC' ? code : undefined;
+  } finally {
+    for (const fd of opened) fs.closeSync(fd);
+  }
+}
