@@ -3,12 +3,15 @@
 // frames, floods into the console socket).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import stripAnsi from 'strip-ansi';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConsoleSocketListener } from '../src/server/console-socket.js';
+import { FRAME_JSON, FrameDecoder, jsonFrame, MAX_REPLY, type Frame } from '../src/server/protocol.js';
 import { PlainLogSink, PrefixSink, type Sink } from '../src/session/sinks/index.js';
 import { BIN } from './helpers/cli.js';
 import { sha256, sleep, textFile } from './helpers/pty.js';
@@ -182,4 +185,62 @@ describe('12.9 partial lines cost linear time and bounded memory', () => {
     expect(firstX).toBeGreaterThan(0);
     expect(firstX - startedAt).toBeLessThan(1000);
   }, 30_000);
+});
+
+describe('12.10 junk input costs bounded work', () => {
+  it('12.10 a flood into a refused console-socket connection is cut at once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-cs-'));
+    const listener = new ConsoleSocketListener(path.join(dir, 'cs'));
+    const notes: string[] = [];
+    listener.on('log', (m) => notes.push(m));
+    await listener.listen();
+    try {
+      const junk = Buffer.alloc(1024 * 1024, 0x6a);
+      const t0 = performance.now();
+      // Writes junk (no file descriptor: refused at the first message) for
+      // as long as the listener reads it; the bytes the kernel took bound
+      // what the listener read.
+      const { taken, ms } = await new Promise<{ taken: number; ms: number }>((resolve) => {
+        const sock = net.connect(listener.path);
+        let taken = 0;
+        const pump = () => {
+          while (!sock.destroyed && sock.write(junk)) taken += junk.length;
+        };
+        sock.on('connect', pump);
+        sock.on('drain', () => {
+          taken += junk.length;
+          pump();
+        });
+        sock.on('error', () => undefined);
+        sock.on('close', () => resolve({ taken, ms: performance.now() - t0 }));
+        setTimeout(() => sock.destroy(), 10_000);
+      });
+      expect(notes).toEqual(['refused a connection: a message without a file descriptor']);
+      expect(ms).toBeLessThan(2000);
+      expect(taken).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('12.10 a 1 MiB and an 8 MiB frame fed in 1 KiB pieces decode correctly in linear time', () => {
+    const message = (size: number) => ({ op: 'x', pad: 'a'.repeat(size) });
+    const decodeIn1k = (size: number): number => {
+      const bytes = jsonFrame(message(size));
+      const decoder = new FrameDecoder(MAX_REPLY);
+      const frames: Frame[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < bytes.length; i += 1024) frames.push(...decoder.push(bytes.subarray(i, i + 1024)));
+      const ms = performance.now() - t0;
+      expect(frames).toEqual([{ type: FRAME_JSON, message: message(size) }]);
+      expect(decoder.buffered).toBe(0);
+      return ms;
+    };
+    const t1 = Math.min(decodeIn1k(MiB), decodeIn1k(MiB), decodeIn1k(MiB));
+    const bound = 12 * Math.max(t1, 20);
+    // Tried again only when near the bound: noise only ever adds time.
+    let t8 = decodeIn1k(8 * MiB);
+    for (let i = 0; i < 2 && t8 >= bound && t8 < 3 * bound; i++) t8 = Math.min(t8, decodeIn1k(8 * MiB));
+    expect(t8).toBeLessThan(bound);
+  }, 120_000);
 });
