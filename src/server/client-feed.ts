@@ -9,8 +9,10 @@
 // client that stalls (no progress for STALL_MS) or spends its credit is cut
 // loose for good: it never holds the console again, the rest of its backlog is
 // skipped, and once its socket drains it is told how much it missed and,
-// if it draws a screen, redrawn from the ring buffer.
+// if it draws a screen, redrawn from the ring buffer. Only time the server's
+// loop was there to write counts against a client: never its own stalls.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Holder, Subscriber } from '../session/output-hub.js';
 import { dataFrame, jsonFrame } from './protocol.js';
 import { unsentBytes } from './unix-socket.js';
@@ -23,6 +25,8 @@ const STALL_MS = 250;
 const HOLD_CREDIT_MS = 1000;
 const REFILL = 0.1;
 const CHECK_MS = 25;
+/** A check later than this was kept from running by the server itself. */
+const LAG_MS = 75;
 
 export class ClientFeed implements Subscriber {
   private skipping = false;
@@ -71,29 +75,40 @@ export class ClientFeed implements Subscriber {
       return;
     }
     this.holder.hold(this);
-    let lastProgress = Date.now();
+    let stalled = 0;
+    let lastTick = performance.now();
     let last = this.socket.writableLength;
     let lastUnsent = unsentBytes(this.socket);
     this.holdTimer = setInterval(() => {
       const queued = this.socket.writableLength;
       const unsent = unsentBytes(this.socket);
-      const now = Date.now();
       // What the reader took since the last check: writableLength moves
       // only when a whole batched write is done; libuv's count as it goes.
       const drained = Math.max(last - queued, lastUnsent - unsent, 0);
+      const dt = this.loopTime(lastTick);
+      lastTick = performance.now();
+      this.creditAt = Date.now();
       // Charged only while draining slower than a sixteenth of the queue per check.
-      const dt = now - this.creditAt;
       if (drained * CHECK_MS < (this.limit / 16) * dt) this.credit -= dt;
-      this.creditAt = now;
       if (queued <= this.limit / 2) {
         this.endHold();
         return;
       }
-      if (drained > 0) lastProgress = now;
+      stalled = drained > 0 ? 0 : stalled + dt;
       last = queued;
       lastUnsent = unsent;
-      if (now - lastProgress >= STALL_MS || this.credit <= 0) this.cutOff();
+      if (stalled >= STALL_MS || this.credit <= 0) this.cutOff();
     }, CHECK_MS);
+  }
+
+  // The time since the last check that counts against the client. A check
+  // that comes more than LAG_MS late measures the server's own lag (GC, a
+  // long turn, the process stopped), not the client: only one period of it
+  // counts. After such a lag libuv runs this timer before the socket writes
+  // that were due, so the reader shows no progress yet however fast it read.
+  private loopTime(lastTick: number): number {
+    const elapsed = performance.now() - lastTick;
+    return elapsed - CHECK_MS > LAG_MS ? CHECK_MS : elapsed;
   }
 
   private refill(): void {

@@ -6,6 +6,7 @@
 // reason and touches nothing else: no fd, two fds (the extra is closed and
 // logged; runc never sends two),
 // a fd that is not a terminal, an oversized payload, a peer that stalls.
+// A refused connection is closed at once: nothing more of it is read.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
@@ -107,6 +108,12 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
           return;
         }
         peer.take(n);
+        // Nothing a refused peer sends later can change that: no more of
+        // it is read (a flood would cost the loop until end of file).
+        if (peer.refused) {
+          finish();
+          return;
+        }
       }
     };
     poller.start(desc, (ev) => {

@@ -38,10 +38,16 @@ function frame(type: number, payload: Buffer): Buffer {
 /** The largest reply a client accepts (ls of a big session, a stop report). */
 export const MAX_REPLY = 16 * 1024 * 1024;
 
-/** Splits a byte stream into frames; a frame may arrive in any number of pieces. */
+/**
+ * Splits a byte stream into frames; a frame may arrive in any number of
+ * pieces. The pieces are kept as they come and joined once, when the frame
+ * is whole: linear work however small the pieces.
+ */
 export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The frame being gathered, once its header is in: its type and whole size. */
+  private next: { type: number; size: number } | undefined;
 
   /** maxJson: MAX_JSON for what clients send, MAX_REPLY for what servers answer. */
   constructor(private readonly maxJson = MAX_JSON) {}
@@ -52,17 +58,22 @@ export class FrameDecoder {
     this.pendingBytes += chunk.length;
     const frames: Frame[] = [];
     for (;;) {
-      if (this.pendingBytes < HEADER) break;
-      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-      this.pending = [buf];
-      const length = buf.readUInt32BE(0);
-      const type = buf[4]!;
-      checkHeader(length, type, this.maxJson);
-      if (buf.length < 4 + length) break;
-      frames.push(decode(type, buf.subarray(HEADER, 4 + length)));
-      const rest = buf.subarray(4 + length);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
+      if (this.next === undefined) {
+        if (this.pendingBytes < HEADER) break;
+        const head = this.join(HEADER);
+        const length = head.readUInt32BE(0);
+        checkHeader(length, head[4]!, this.maxJson);
+        this.next = { type: head[4]!, size: 4 + length };
+      }
+      const { type, size } = this.next;
+      if (this.pendingBytes < size) break;
+      const buf = this.join(size);
+      frames.push(decode(type, buf.subarray(HEADER, size)));
+      const rest = buf.subarray(size);
+      if (rest.length > 0) this.pending[0] = rest;
+      else this.pending.shift();
+      this.pendingBytes -= size;
+      this.next = undefined;
     }
     return frames;
   }
@@ -70,6 +81,16 @@ export class FrameDecoder {
   /** Bytes of an incomplete frame held: non-zero at end of stream means truncated. */
   get buffered(): number {
     return this.pendingBytes;
+  }
+
+  // The pending bytes as one buffer holding at least `bytes`: only the
+  // pieces needed are joined, and the join replaces them.
+  private join(bytes: number): Buffer {
+    let n = 0;
+    let count = 0;
+    while (n < bytes) n += this.pending[count++]!.length;
+    if (count > 1) this.pending.splice(0, count, Buffer.concat(this.pending.slice(0, count), n));
+    return this.pending[0]!;
   }
 }
 

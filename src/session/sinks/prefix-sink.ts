@@ -1,8 +1,10 @@
 // A console's output onto a terminal shared with other consoles, one whole
 // line at a time, each behind the console's label. A partial line is held
-// until its newline, or written with a marker after a short idle time, so two
-// consoles never interleave inside a line. Bytes are never decoded: the
-// children's colours and UTF-8 pass through untouched.
+// until its newline, or written with a marker once it has waited idleMs since
+// its first byte or grown past MAX_HELD, so two consoles never interleave
+// inside a line, steady output without a newline still shows, and the work
+// is linear (the pieces are joined once) and the memory bounded. Bytes are
+// never decoded: the children's colours and UTF-8 pass through untouched.
 import type { Writable } from 'node:stream';
 import { onDrainOrClose, type Sink } from './sink.js';
 
@@ -18,10 +20,13 @@ export interface PrefixOptions {
 }
 
 const NL = 0x0a;
+/** The most of a partial line held back for its newline (bytes). */
+const MAX_HELD = 8 * 1024;
 
 export class PrefixSink implements Sink {
   readonly lossless = true;
-  private partial: Buffer = Buffer.alloc(0);
+  private partial: Buffer[] = [];
+  private held = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,13 +35,21 @@ export class PrefixSink implements Sink {
   ) {}
 
   write(chunk: Buffer): boolean {
-    let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
     const parts: Buffer[] = [];
+    let data = chunk;
     for (let nl = data.indexOf(NL); nl >= 0; nl = data.indexOf(NL)) {
-      parts.push(this.head(), data.subarray(0, nl + 1));
+      parts.push(this.head(), ...this.partial, data.subarray(0, nl + 1));
+      this.partial = [];
+      this.held = 0;
       data = data.subarray(nl + 1);
     }
-    this.partial = data;
+    // A line that ended takes its idle time with it.
+    if (parts.length > 0) this.armIdleFlush();
+    if (data.length > 0) {
+      this.partial.push(data);
+      this.held += data.length;
+    }
+    if (this.held > MAX_HELD) parts.push(this.partialLine());
     this.armIdleFlush();
     if (parts.length === 0 || this.out.destroyed) return true;
     return this.out.write(Buffer.concat(parts));
@@ -61,20 +74,27 @@ export class PrefixSink implements Sink {
     return Buffer.from(time + this.options.label);
   }
 
+  // Counts from the first held byte: later writes do not put it off.
   private armIdleFlush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.partial.length === 0) return;
-    this.timer = setTimeout(() => this.flushPartial(), this.options.idleMs ?? 150);
-    this.timer.unref();
+    if (this.held === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flushPartial(), this.options.idleMs ?? 150);
+      this.timer.unref();
+    }
   }
 
   private flushPartial(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.partial.length === 0) return;
-    const line = Buffer.concat([this.head(), this.partial, Buffer.from(`${this.options.marker ?? '%'}\n`)]);
-    this.partial = Buffer.alloc(0);
-    this.out.write(line);
+    if (this.held > 0) this.out.write(this.partialLine());
+    this.armIdleFlush();
+  }
+
+  // The held partial line, labelled and ended with the marker; no longer held.
+  private partialLine(): Buffer {
+    const line = Buffer.concat([this.head(), ...this.partial, Buffer.from(`${this.options.marker ?? '%'}\n`)]);
+    this.partial = [];
+    this.held = 0;
+    return line;
   }
 }
