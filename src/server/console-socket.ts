@@ -16,7 +16,7 @@ import { Event } from '../poller/event.js';
 import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
-import { listenUnix, myUid, removeStale, socketFd } from './unix-socket.js';
+import { listenUnix, myUid, socketFd, type BoundSocket } from './unix-socket.js';
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
 export const MAX_NAME = 4095;
@@ -32,6 +32,7 @@ export interface ConsoleSocketEvents {
 
 export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   private server: net.Server | undefined;
+  private bound: BoundSocket | undefined;
   private readonly pending = new Set<() => void>();
   // Its own poller, made once listening: connections are few and short,
   // and closing the listener closes everything it watched.
@@ -53,7 +54,7 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     if (st.uid !== myUid()) throw new SessionError(`console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`);
     // Paused: the bytes and the fd are read here with recvmsg, never by libuv.
     const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
-    await listenUnix(server, this.path, `${this.path} is in use by another listener`);
+    this.bound = await listenUnix(server, this.path, `${this.path} is in use by another listener`);
     this.server = server;
     this.poller = new Poller();
   }
@@ -61,7 +62,8 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   /** Stops listening and removes the socket; connections in progress are dropped. */
   close(): void {
     this.server?.close();
-    if (this.server !== undefined) removeStale(this.path);
+    this.bound?.release();
+    this.bound = undefined;
     this.server = undefined;
     for (const drop of [...this.pending]) drop();
     this.poller?.close();

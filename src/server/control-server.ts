@@ -17,7 +17,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { SessionError } from './session-error.js';
-import { listenUnix, myUid, peerUid, removeStale, socketFd, trustedUid } from './unix-socket.js';
+import { listenUnix, myUid, peerUid, socketFd, trustedUid, type BoundSocket } from './unix-socket.js';
 import type { ConsoleInfo, SessionInfo } from './session-info.js';
 
 export interface ControlServerOptions {
@@ -52,6 +52,7 @@ const REDRAW_BYTES = 64 * 1024;
 
 export class ControlServer {
   private server: net.Server | undefined;
+  private bound: BoundSocket | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly attached = new Map<SessionConsole, number>();
   /** Replies still being worked on (stop): answered before the server closes. */
@@ -70,7 +71,7 @@ export class ControlServer {
   async listen(): Promise<void> {
     const { path, name } = this.options;
     const server = net.createServer((sock) => this.accept(sock));
-    await listenUnix(server, path, `session "${name}" is already running (${path})`);
+    this.bound = await listenUnix(server, path, `session "${name}" is already running (${path})`);
     this.server = server;
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
@@ -85,7 +86,8 @@ export class ControlServer {
     await Promise.allSettled([...this.busy]);
     this.server.close();
     this.server = undefined;
-    removeStale(this.options.path);
+    this.bound?.release();
+    this.bound = undefined;
     const closing = [...this.sockets].map((s) => new Promise((resolve) => (s.destroyed ? resolve(undefined) : s.once('close', resolve))));
     for (const s of this.sockets) s.end();
     const timer = setTimeout(() => this.sockets.forEach((s) => s.destroy()), grace);
