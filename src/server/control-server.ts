@@ -6,6 +6,7 @@
 // garbage, too much, or nothing is told why and dropped; everyone else is
 // unaffected.
 import net, { type Socket } from 'node:net';
+import { ConsoleHungUpError } from '../console/errors.js';
 import { native } from '../native.js';
 import type { AdoptRequest } from './adoption.js';
 import { ClientFeed, DEFAULT_CLIENT_QUEUE } from './client-feed.js';
@@ -238,6 +239,18 @@ export class ControlServer {
     follow(sock, c, feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
+    // Keys typed while nobody has the terminal open are dropped (the
+    // kernel would keep them for its next opener); the client is told once
+    // per hang-up, not once per key.
+    let toldHungUp = false;
+    const typed = () => {
+      toldHungUp = false;
+    };
+    const refused = (err: unknown) => {
+      if (!(err instanceof ConsoleHungUpError) || toldHungUp) return;
+      toldHungUp = true;
+      feed.send({ event: 'hung-up', console: c.name });
+    };
     sock.once('close', () => {
       this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
       if (!readOnly) c.dropWriter(writer);
@@ -253,7 +266,7 @@ export class ControlServer {
           feed.send({ event: 'input-dropped', bytes: frame.data.length });
           return;
         }
-        c.input(frame.data).catch(() => undefined);
+        c.input(frame.data).then(typed, refused);
         return;
       }
       const msg = new Request(frame.message);
@@ -289,7 +302,13 @@ export class ControlServer {
     const data = Buffer.from(req.string('data'), 'base64');
     c.input(data).then(
       () => sock.end(jsonFrame({ ok: true, bytes: data.length })),
-      (err: Error) => sock.end(jsonFrame({ ok: false, error: `console "${c.name}" closed: ${err.message}` })),
+      (err: Error) =>
+        sock.end(
+          jsonFrame({
+            ok: false,
+            error: err instanceof ConsoleHungUpError ? `console "${c.name}" is hung up (nothing has its terminal open); nothing was sent` : `console "${c.name}" closed: ${err.message}`,
+          }),
+        ),
     );
   }
 
