@@ -267,6 +267,22 @@ describe('12.6 one server per socket', () => {
     }
   });
 
+  it('12.6 a start while another holds the socket lock (mid-start) says already running, and starts once the lock is free', async () => {
+    s = testSessions();
+    fs.mkdirSync(path.join(s.runtime, 'ptyplex'), { mode: 0o700 });
+    const sock = path.join(s.runtime, 'ptyplex', 'same');
+    const lock = fs.openSync(`${sock}.lock`, 'w', 0o600);
+    try {
+      expect(native.lockFile(lock)).toBe(0);
+      expect(s.cli(['run', '-d', '-L', 'same', '--names', 'v', 'sleep 600'])).toMatchObject({ status: 1, stderr: `ptyplex: session "same" is already running (${sock})\n` });
+      expect(fs.existsSync(sock)).toBe(false);
+    } finally {
+      fs.closeSync(lock);
+    }
+    expect(s.cli(['run', '-d', '-L', 'same', '--names', 'v', 'sleep 600']).status).toBe(0);
+    expect(s.describe('same').consoles.map((c) => c.name)).toEqual(['v']);
+  });
+
   it('12.6 a server removes its socket on exit only if the file there is still the one it bound', async () => {
     s = testSessions();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-inode-'));
