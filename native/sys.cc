@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -488,6 +490,29 @@ Napi::Value MarkCloseOnExec(const Napi::CallbackInfo& info) {
     SetFlag(static_cast<int>(fd), F_GETFD, F_SETFD, FD_CLOEXEC, true);
   }
   return Result(info.Env(), 0);
+// hungUp(fd) -> 1 | 0 | -errno. Whether poll(2) says POLLHUP now: a PTY
+// master reports it while every slave fd is closed (Linux). Input written
+// then is kept for whoever opens the terminal next, so callers refuse it.
+Napi::Value HungUp(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  struct pollfd p = {Int(info, 0), 0, 0};
+  int r;
+  do r = poll(&p, 1, 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return Result(info.Env(), -errno);
+  if (p.revents & POLLNVAL) return Result(info.Env(), -EBADF);
+  return Result(info.Env(), (p.revents & POLLHUP) ? 1 : 0);
+}
+
+// lockFile(fd) -> 0 | -errno (EWOULDBLOCK while another holds it). An
+// exclusive flock(2) that never waits; the kernel drops it when the fd
+// closes, so a crashed holder leaves no stale lock (tmux's socket lock).
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0)) return info.Env().Undefined();
+  int r;
+  do r = flock(Int(info, 0), LOCK_EX | LOCK_NB);
+  while (r < 0 && errno == EINTR);
+  return Result(info.Env(), Check(r));
 }
 
 }  // namespace
@@ -517,6 +542,8 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));
   exports.Set("tcSetAttr", Napi::Function::New(env, TcSetAttr, "tcSetAttr"));
+  exports.Set("hungUp", Napi::Function::New(env, HungUp, "hungUp"));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
   exports.Set("termiosSize", Napi::Number::New(env, sizeof(struct termios)));
 }
 

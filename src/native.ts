@@ -56,6 +56,10 @@ export interface NativeAddon {
   /** Applies a termios saved by tcGetAttr, now; 0 or -errno. */
   tcSetAttr(fd: number, saved: Uint8Array): number;
   readonly termiosSize: number;
+  /** 1 while poll(2) reports POLLHUP on fd (a PTY master with no slave open), 0 if not, or -errno. */
+  hungUp(fd: number): number;
+  /** An exclusive flock(2) that never waits: 0, or -errno (EWOULDBLOCK while held elsewhere). */
+  lockFile(fd: number): number;
 }
 
 // src/native.ts and dist/native.js both sit one level below the package root.

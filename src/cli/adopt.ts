@@ -2,10 +2,13 @@
 // the PTY masters container runtimes send (runc/crun --console-socket) and
 // take each in as a console. With no session running, one is started in the
 // background for it. Returns once the socket is listening, so a script can
-// run the runtime next.
+// run the runtime next. Without --console-socket the socket goes in a new
+// private directory, and its path is printed for the runtime.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ControlClient } from '../server/control-client.js';
 import { nameProblem } from '../config/console-spec.js';
+import { privateConsoleSocket } from '../server/console-socket.js';
 import { probeSocket } from '../server/unix-socket.js';
 import { closeOnHangupOf } from './run.js';
 import { BIN_ARGS } from './self.js';
@@ -14,17 +17,29 @@ import { EX_USAGE, UserError } from './user-error.js';
 import { spawnSync } from 'node:child_process';
 
 export interface AdoptArgs extends TargetArgs {
-  consoleSocket: string;
+  consoleSocket?: string | undefined;
   name?: string | undefined;
   once: boolean;
   closeOnHangup?: string | undefined;
 }
 
 export async function adoptCommand(args: AdoptArgs): Promise<number> {
-  const socket = path.resolve(args.consoleSocket);
-  const name = args.name ?? path.basename(socket).replace(/\.sock$/, '');
+  const name = args.name ?? (args.consoleSocket === undefined ? 'console' : path.basename(args.consoleSocket).replace(/\.sock$/, ''));
   const bad = nameProblem(name);
   if (bad !== undefined) throw new UserError(bad, EX_USAGE);
+  const socket = args.consoleSocket === undefined ? privateConsoleSocket(name) : path.resolve(args.consoleSocket);
+  if (args.consoleSocket !== undefined) return listenFor(args, socket, name);
+  let status = 1;
+  try {
+    status = await listenFor(args, socket, name);
+  } finally {
+    if (status !== 0) fs.rmSync(path.dirname(socket), { recursive: true, force: true });
+  }
+  if (status === 0) process.stdout.write(`${socket}\n`);
+  return status;
+}
+
+async function listenFor(args: AdoptArgs, socket: string, name: string): Promise<number> {
   const hangup = closeOnHangupOf(args);
   const session = await runningSession(args);
   if (session !== undefined) {

@@ -41,6 +41,9 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
       status = statusCode({ exitCode: numberOrNull(msg.exitCode), signal: numberOrNull(msg.signal) });
     } else if (msg.ok === false) {
       ending = `[ptyplex: ${String(msg.error)}]`;
+    } else if (msg.event === 'hung-up') {
+      // Said once per hang-up: what is typed until a program opens the terminal again is dropped.
+      stdout.write(`\r\n[ptyplex: ${args.name} is hung up (nothing has its terminal open); keys are dropped]\r\n`);
     } else if (msg.event === 'skipped' && !screen.alternate) {
       stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
     }

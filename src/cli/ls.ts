@@ -2,6 +2,7 @@
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleInfo, SessionInfo } from '../server/session-info.js';
 import { table } from './table.js';
+import { NotRespondingError } from '../server/control-client.js';
 import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
 
 export interface LsArgs extends TargetArgs {
@@ -11,9 +12,11 @@ export interface LsArgs extends TargetArgs {
 export async function lsCommand(args: LsArgs): Promise<number> {
   const given = explicitSocket(args) ?? undefined;
   const sockets = given !== undefined ? [given] : await allSessions();
-  // A server that dies between the listing and the question is not a session.
-  const sessions = (await Promise.all(sockets.map((s) => (given ? describeSession(s) : describeSession(s).catch(() => undefined))))).filter(
-    (s): s is SessionInfo => s !== undefined,
+  // A server that dies between the listing and the question is not a
+  // session; one that does not answer in time is listed as such.
+  const ask = (s: string) => describeSession(s).catch((err: unknown) => (err instanceof NotRespondingError ? silent(s, err) : undefined));
+  const sessions = (await Promise.all(sockets.map((s) => (given ? describeSession(s) : ask(s))))).filter(
+    (s): s is SessionInfo | SilentSession => s !== undefined,
   );
   if (args.json) {
     process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
@@ -25,9 +28,25 @@ export async function lsCommand(args: LsArgs): Promise<number> {
   }
   const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
   const now = Date.now();
-  for (const s of sessions) for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
+  for (const s of sessions) {
+    if ('state' in s) rows.push([s.name, '-', '-', s.state, '-', '-', '-', '-']);
+    else for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
+  }
   process.stdout.write(table(rows));
   return 0;
+}
+
+/** A session whose server did not answer: all `ls` can say of it. */
+interface SilentSession {
+  name: string;
+  socket: string;
+  pid: number | null;
+  state: 'not responding';
+  consoles: [];
+}
+
+function silent(socket: string, err: NotRespondingError): SilentSession {
+  return { name: err.session, socket, pid: err.pid ?? null, state: 'not responding', consoles: [] };
 }
 
 function consoleRow(session: string, c: ConsoleInfo, now: number): string[] {

@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       'Receive container consoles on a console socket (runc/crun --console-socket)',
       (y) =>
         y
-          .option('console-socket', { type: 'string', demandOption: true, describe: 'The socket to listen on (created 0600)' })
+          .option('console-socket', { type: 'string', describe: 'The socket to listen on (created 0600); default: one in a new private directory, printed' })
           .option('name', { type: 'string', describe: 'Console name (then NAME-2 ...); default: the socket file\'s name' })
           .option('once', { type: 'boolean', default: false, describe: 'Stop listening after the first console' })
           .option('close-on-hangup', { type: 'string', describe: 'End a console GRACE after its last slave closes (alone: at once)' }),

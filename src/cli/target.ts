@@ -2,7 +2,7 @@
 // inside every console, so a command run in one reaches its own session),
 // else whichever live session has the console asked for.
 import path from 'node:path';
-import { ControlClient } from '../server/control-client.js';
+import { ControlClient, NotRespondingError } from '../server/control-client.js';
 import type { SessionInfo } from '../server/session-info.js';
 import { SessionError } from '../server/session-error.js';
 import { checkSocketDir, liveSessions, sessionSocket, socketDir } from '../server/socket-dir.js';
@@ -55,22 +55,33 @@ export async function consoleTarget(name: string, args: TargetArgs): Promise<str
   if (given !== undefined) return given;
   const all = await allSessions();
   if (all.length === 0) throw new SessionError('no session is running');
+  // Asked all at once, each with its deadline: one stopped server costs a
+  // second, not every command.
+  const answers = await Promise.all(all.map((socket) => describeSession(socket).catch((err: unknown) => err)));
   const holding: string[] = [];
-  for (const socket of all) {
-    const info = await describeSession(socket).catch(() => undefined);
-    if (info?.consoles.some((c) => c.name === name)) holding.push(socket);
-  }
+  const answered: string[] = [];
+  answers.forEach((info, i) => {
+    if (info instanceof NotRespondingError) process.stderr.write(`ptyplex: session "${info.session}" is not responding; skipped it\n`);
+    if (info instanceof Error) return;
+    answered.push(all[i]!);
+    if ((info as SessionInfo).consoles.some((c) => c.name === name)) holding.push(all[i]!);
+  });
   if (holding.length === 1) return holding[0]!;
   const names = (list: string[]) => list.map((s) => path.basename(s)).join(', ');
-  if (holding.length === 0) throw new SessionError(`no console "${name}" in any session (${names(all)})`);
+  if (holding.length === 0) {
+    throw new SessionError(`no console "${name}" in any session${answered.length < all.length ? ' that answered' : ''} (${names(answered)})`);
+  }
   throw new SessionError(`console "${name}" is in several sessions (${names(holding)}): pick one with -L`);
 }
 
-/** Asks one server for its `ls` view. */
+/** How long a server may take to answer a question (ls, a lookup by console name). */
+export const QUERY_DEADLINE_MS = 1000;
+
+/** Asks one server for its `ls` view; NotRespondingError if it does not answer in time. */
 export async function describeSession(socket: string): Promise<SessionInfo> {
   const client = await ControlClient.connect(socket);
   try {
-    const reply = await client.request({ op: 'ls' });
+    const reply = await client.request({ op: 'ls' }, QUERY_DEADLINE_MS);
     return reply.session as SessionInfo;
   } finally {
     client.close();

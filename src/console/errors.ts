@@ -8,3 +8,16 @@ export class ConsoleClosedError extends Error {
     super(`${op} on console fd ${fd}: the console is shut down`);
   }
 }
+
+/**
+ * Nothing has the console's terminal open (its slave side is closed): input
+ * written now would be kept by the line discipline for whoever opens the
+ * terminal next, so it is refused instead.
+ */
+export class ConsoleHungUpError extends Error {
+  override readonly name = 'ConsoleHungUpError';
+  readonly code = 'ERR_CONSOLE_HUNG_UP';
+  constructor(fd: number) {
+    super(`write on console fd ${fd}: the console is hung up (nothing has its terminal open)`);
+  }
+}

@@ -4,7 +4,7 @@
 // May import: poller.
 export { ConsolePoller } from './console-poller.js';
 export { ConsoleReadable, ConsoleWritable } from './console-stream.js';
-export { ConsoleClosedError } from './errors.js';
+export { ConsoleClosedError, ConsoleHungUpError } from './errors.js';
 export { PollConsole, WOULD_BLOCK, type WindowSize } from './poll-console.js';
 export { adopt, type AdoptOptions, type AdoptedConsole } from './adopt.js';
 export { defaultConsolePoller, spawn, type ExitStatus, type SpawnOptions, type SpawnedConsole } from './spawn.js';

@@ -4,7 +4,7 @@
 // poller's next signal; only shutdown ends the console.
 import { native } from '../native.js';
 import { EAGAIN, EIO, SysError, check } from '../sys-error.js';
-import { ConsoleClosedError } from './errors.js';
+import { ConsoleClosedError, ConsoleHungUpError } from './errors.js';
 
 /** What tryRead returns when nothing can be read until the next signal. */
 export const WOULD_BLOCK = -1;
@@ -116,13 +116,17 @@ export class PollConsole {
 
   /**
    * Writes every byte of data, waiting out EAGAIN and EIO. Rejects with
-   * ConsoleClosedError at once if the console is (or gets) shut down.
+   * ConsoleClosedError at once if the console is (or gets) shut down, and
+   * with ConsoleHungUpError while nothing has its terminal open: the kernel
+   * would keep the bytes for whoever opens it next (a later `runc exec -t`).
+   * Asked of poll(2) at each write, not of the last read, which may be old.
    */
   async write(data: Uint8Array | string): Promise<number> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) {
       if (this.shut) throw new ConsoleClosedError(this.fd, 'write');
+      if (native.hungUp(this.fd) === 1) throw new ConsoleHungUpError(this.fd);
       const n = native.write(this.fd, buf, off, buf.length - off);
       if (n >= 0) {
         off += n;

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native.js';
 import { Desc } from '../poller/desc.js';
@@ -17,12 +18,48 @@ import { Event } from '../poller/event.js';
 import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
-import { listenUnix, myUid, removeStale, socketFd } from './unix-socket.js';
+import { listenUnix, myUid, socketFd, type BoundSocket } from './unix-socket.js';
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
 export const MAX_NAME = 4095;
 const STALL_MS = 5000;
 const MAX_FDS = 8;
+
+/** What a private console socket directory's name starts with (in the temp directory). */
+const PRIVATE_DIR_PREFIX = 'ptyplex-console-';
+/** S_ISVTX: in a sticky directory only a file's owner may unlink or rename it. */
+const STICKY = 0o1000;
+
+/**
+ * A console socket path in a new directory only we can enter (0700, as
+ * go-runc's NewTempConsoleSocket): nobody else can replace the socket.
+ * The listener removes the directory when it closes.
+ */
+export function privateConsoleSocket(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_DIR_PREFIX));
+  return path.join(dir, `${name}.sock`);
+}
+
+/**
+ * Why dir cannot hold a console socket, if it cannot: it must be ours, and
+ * nobody else may write to it unless it is sticky. Whoever can write there
+ * can unlink our socket and bind theirs, and the runtime would hand the
+ * container's terminal to them.
+ */
+function consoleDirProblem(dir: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    return `console socket directory ${dir} does not exist`;
+  }
+  if (st.uid !== myUid()) return `console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`;
+  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    return `console socket directory ${dir} is writable by group or others (mode ${mode}) and not sticky; refusing to use it (chmod 700 it, or leave out --console-socket for a private one)`;
+  }
+  return undefined;
+}
 
 export interface ConsoleSocketEvents {
   /** A PTY master arrived; the listener no longer owns fd. */
@@ -33,6 +70,7 @@ export interface ConsoleSocketEvents {
 
 export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   private server: net.Server | undefined;
+  private bound: BoundSocket | undefined;
   private readonly pending = new Set<() => void>();
   // Its own poller, made once listening: connections are few and short,
   // and closing the listener closes everything it watched.
@@ -42,19 +80,13 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     super();
   }
 
-  /** Binds the socket 0600, replacing only a stale socket, in a directory we own. */
+  /** Binds the socket 0600, replacing only a stale socket, in a directory only we can change. */
   async listen(): Promise<void> {
-    const dir = path.dirname(this.path);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(dir);
-    } catch {
-      throw new SessionError(`console socket directory ${dir} does not exist`);
-    }
-    if (st.uid !== myUid()) throw new SessionError(`console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`);
+    const problem = consoleDirProblem(path.dirname(this.path));
+    if (problem !== undefined) throw new SessionError(problem);
     // Paused: the bytes and the fd are read here with recvmsg, never by libuv.
     const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
-    await listenUnix(server, this.path, `${this.path} is in use by another listener`);
+    this.bound = await listenUnix(server, this.path, `${this.path} is in use by another listener`);
     this.server = server;
     this.poller = new Poller();
   }
@@ -62,7 +94,9 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
   /** Stops listening and removes the socket; connections in progress are dropped. */
   close(): void {
     this.server?.close();
-    if (this.server !== undefined) removeStale(this.path);
+    this.bound?.release();
+    if (this.bound !== undefined) removePrivateDir(path.dirname(this.path));
+    this.bound = undefined;
     this.server = undefined;
     for (const drop of [...this.pending]) drop();
     this.poller?.close();
@@ -121,6 +155,17 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
       else drain();
     });
     drain();
+  }
+}
+
+// A directory privateConsoleSocket made goes with its socket: rmdir
+// removes it only once empty, and never a directory the user named.
+function removePrivateDir(dir: string): void {
+  if (path.dirname(dir) !== os.tmpdir() || !path.basename(dir).startsWith(PRIVATE_DIR_PREFIX)) return;
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Not empty (someone else's file), or already gone: leave it.
   }
 }
 

@@ -5,9 +5,23 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
+import nodePath from 'node:path';
+import { native } from '../native.js';
+import { socketFd } from './unix-socket.js';
 import { FRAME_JSON, FrameDecoder, MAX_REPLY, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
 import { SessionError } from './session-error.js';
 import { myUid, peerUid, trustedUid } from './unix-socket.js';
+
+/** A server that took the connection but did not answer in time (stopped, wedged). */
+export class NotRespondingError extends SessionError {
+  constructor(
+    readonly session: string,
+    readonly pid: number | undefined,
+    ms: number,
+  ) {
+    super(`session "${session}" is not responding (${pid === undefined ? '' : `server pid ${pid}, `}no answer within ${ms / 1000}s)`);
+  }
+}
 
 export interface ControlClientEvents {
   /** Console output. */
@@ -52,10 +66,25 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     });
   }
 
-  /** Sends a request; resolves with the reply, throws SessionError when refused. */
-  request(message: object): Promise<Record<string, unknown>> {
+  /**
+   * Sends a request; resolves with the reply, throws SessionError when
+   * refused, or NotRespondingError (and hangs up) when a deadline (ms) is
+   * given and passes first: the kernel accepts connections for a stopped
+   * server, so only a deadline tells it from a slow one.
+   */
+  request(message: object, deadline?: number): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.reply = undefined;
+              const err = new NotRespondingError(nodePath.basename(this.path), this.serverPid(), deadline);
+              this.socket.destroy();
+              reject(err);
+            }, deadline);
       this.reply = (msg) => {
+        clearTimeout(timer);
         this.reply = undefined;
         if (msg.ok === true) resolve(msg);
         else reject(new SessionError(typeof msg.error === 'string' ? msg.error : 'the server refused the request'));
@@ -75,6 +104,13 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   close(): void {
     this.socket.end();
+  }
+
+  /** The server's pid, as the kernel recorded it when it accepted us. */
+  private serverPid(): number | undefined {
+    const fd = socketFd(this.socket);
+    const cred = new Int32Array(3);
+    return fd !== undefined && native.peerCred(fd, cred) === 0 ? cred[0]! : undefined;
   }
 
   private receive(chunk: Buffer): void {

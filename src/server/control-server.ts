@@ -6,6 +6,7 @@
 // garbage, too much, or nothing is told why and dropped; everyone else is
 // unaffected.
 import net, { type Socket } from 'node:net';
+import { ConsoleHungUpError } from '../console/errors.js';
 import { native } from '../native.js';
 import type { AdoptRequest } from './adoption.js';
 import { ClientFeed, DEFAULT_CLIENT_QUEUE } from './client-feed.js';
@@ -17,7 +18,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { SessionError } from './session-error.js';
-import { listenUnix, myUid, peerUid, removeStale, socketFd, trustedUid } from './unix-socket.js';
+import { listenUnix, myUid, peerUid, socketFd, trustedUid, type BoundSocket } from './unix-socket.js';
 import type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
 import { openFileLimit, ptyMax } from '../console/limits.js';
 
@@ -53,6 +54,7 @@ const REDRAW_BYTES = 64 * 1024;
 
 export class ControlServer {
   private server: net.Server | undefined;
+  private bound: BoundSocket | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly attached = new Map<SessionConsole, number>();
   /** Replies still being worked on (stop): answered before the server closes. */
@@ -71,7 +73,7 @@ export class ControlServer {
   async listen(): Promise<void> {
     const { path, name } = this.options;
     const server = net.createServer((sock) => this.accept(sock));
-    await listenUnix(server, path, `session "${name}" is already running (${path})`);
+    this.bound = await listenUnix(server, path, `session "${name}" is already running (${path})`);
     this.server = server;
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
@@ -86,7 +88,8 @@ export class ControlServer {
     await Promise.allSettled([...this.busy]);
     this.server.close();
     this.server = undefined;
-    removeStale(this.options.path);
+    this.bound?.release();
+    this.bound = undefined;
     const closing = [...this.sockets].map((s) => new Promise((resolve) => (s.destroyed ? resolve(undefined) : s.once('close', resolve))));
     for (const s of this.sockets) s.end();
     const timer = setTimeout(() => this.sockets.forEach((s) => s.destroy()), grace);
@@ -238,6 +241,18 @@ export class ControlServer {
     follow(sock, c, feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
+    // Keys typed while nobody has the terminal open are dropped (the
+    // kernel would keep them for its next opener); the client is told once
+    // per hang-up, not once per key.
+    let toldHungUp = false;
+    const typed = () => {
+      toldHungUp = false;
+    };
+    const refused = (err: unknown) => {
+      if (!(err instanceof ConsoleHungUpError) || toldHungUp) return;
+      toldHungUp = true;
+      feed.send({ event: 'hung-up', console: c.name });
+    };
     sock.once('close', () => {
       this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
       if (!readOnly) c.dropWriter(writer);
@@ -253,7 +268,7 @@ export class ControlServer {
           feed.send({ event: 'input-dropped', bytes: frame.data.length });
           return;
         }
-        c.input(frame.data).catch(() => undefined);
+        c.input(frame.data).then(typed, refused);
         return;
       }
       const msg = new Request(frame.message);
@@ -289,7 +304,13 @@ export class ControlServer {
     const data = Buffer.from(req.string('data'), 'base64');
     c.input(data).then(
       () => sock.end(jsonFrame({ ok: true, bytes: data.length })),
-      (err: Error) => sock.end(jsonFrame({ ok: false, error: `console "${c.name}" closed: ${err.message}` })),
+      (err: Error) =>
+        sock.end(
+          jsonFrame({
+            ok: false,
+            error: err instanceof ConsoleHungUpError ? `console "${c.name}" is hung up (nothing has its terminal open); nothing was sent` : `console "${c.name}" closed: ${err.message}`,
+          }),
+        ),
     );
   }
 

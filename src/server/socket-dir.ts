@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nameProblem } from '../config/console-spec.js';
 import { SessionError } from './session-error.js';
-import { myUid, probeSocket, removeStale } from './unix-socket.js';
+import { myUid, probeSocket, removeIfStale } from './unix-socket.js';
 
 export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env.XDG_RUNTIME_DIR;
@@ -54,10 +54,12 @@ export async function liveSessions(dir: string): Promise<string[]> {
   checkSocketDir(dir);
   const live: string[] = [];
   for (const name of entries) {
+    // No session name starts with a dot: a socket being bound, renamed into place next.
+    if (name.startsWith('.')) continue;
     const file = path.join(dir, name);
     const state = await probeSocket(file);
     if (state === 'live') live.push(name);
-    else if (state === 'stale') removeStale(file);
+    else if (state === 'stale') await removeIfStale(file);
   }
   return live;
 }

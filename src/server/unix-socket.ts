@@ -1,9 +1,12 @@
 // Unix sockets, for what Node does not do: a socket's descriptor, the
 // peer's uid, and binding a path safely (a stale socket is replaced, a live
-// one or a non-socket refused, the file 0600 from its first instant).
+// one or a non-socket refused, the file 0600 from its first instant, one
+// server per path: a lock on PATH.lock, as tmux does, held while it serves).
 import fs from 'node:fs';
 import net, { type Server, type Socket } from 'node:net';
+import nodePath from 'node:path';
 import { native } from '../native.js';
+import { EAGAIN, SysError } from '../sys-error.js';
 import { SessionError } from './session-error.js';
 
 /**
@@ -32,26 +35,113 @@ export function myUid(): number {
   return process.getuid?.() ?? 0;
 }
 
+/** A socket file we bound: release() removes it (if still ours) and lets the next server in. */
+export interface BoundSocket {
+  release(): void;
+}
+
 /**
- * Binds server to path: a stale socket there is replaced; a live one, or
- * anything that is not a socket, is refused with `busy` / a SessionError.
+ * Binds server to path: a stale socket there is replaced; a live one, a
+ * server starting there (it holds the lock), or anything that is not a
+ * socket, is refused with `busy` / a SessionError.
  */
-export async function listenUnix(server: Server, path: string, busy: string): Promise<void> {
-  const state = await probeSocket(path);
-  if (state === 'live') throw new SessionError(busy);
-  if (state === 'not a socket') throw new SessionError(`${path} exists and is not a socket; refusing to replace it`);
-  if (state === 'stale') removeStale(path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new SessionError(`cannot listen on ${path}: ${err.code ?? err.message}`)));
-    // bind(2) creates the file, synchronously inside listen(): the umask
-    // makes it 0600 from its first instant.
-    const umask = process.umask(0o177);
+export async function listenUnix(server: Server, path: string, busy: string): Promise<BoundSocket> {
+  const lock = lockSocket(path);
+  if (lock === undefined) throw new SessionError(busy);
+  try {
+    const state = await probeSocket(path);
+    if (state === 'live') throw new SessionError(busy);
+    if (state === 'not a socket') throw new SessionError(`${path} exists and is not a socket; refusing to replace it`);
+    // libuv unlinks the name it bound when the server closes, whatever file
+    // is there by then: it binds a private name, renamed into place, so the
+    // only unlink of path is ours, and only of our own socket.
+    const temp = nodePath.join(nodePath.dirname(path), `.${nodePath.basename(path)}.${process.pid}`);
+    removeStale(temp);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new SessionError(`cannot listen on ${path}: ${err.code ?? err.message}`)));
+      // bind(2) creates the file, synchronously inside listen(): the umask
+      // makes it 0600 from its first instant.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(temp, () => resolve());
+      } finally {
+        process.umask(umask);
+      }
+    });
     try {
-      server.listen(path, () => resolve());
-    } finally {
-      process.umask(umask);
+      fs.renameSync(temp, path);
+    } catch (err) {
+      server.close();
+      throw new SessionError(`cannot listen on ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-  });
+  } catch (err) {
+    unlockSocket(path, lock);
+    throw err;
+  }
+  const bound = fs.lstatSync(path);
+  return {
+    release() {
+      // Someone may have put another socket there since: that one is not ours to remove.
+      if (sameFile(path, bound)) removeStale(path);
+      unlockSocket(path, lock);
+    },
+  };
+}
+
+/** Removes a stale socket, unless a server is starting on it right now (it holds the lock). */
+export async function removeIfStale(path: string): Promise<void> {
+  const lock = lockSocket(path);
+  if (lock === undefined) return;
+  try {
+    if ((await probeSocket(path)) === 'stale') removeStale(path);
+  } finally {
+    unlockSocket(path, lock);
+  }
+}
+
+/**
+ * Takes PATH.lock (flock, never waiting): its fd, or undefined while
+ * another process holds it. A lock file unlinked by its last holder
+ * between our open and our flock is retried, so two can never both hold
+ * "the" lock on two inodes.
+ */
+function lockSocket(path: string): number | undefined {
+  const file = `${path}.lock`;
+  for (;;) {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    } catch (err) {
+      throw new SessionError(`cannot create ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    const r = native.lockFile(fd);
+    if (r === EAGAIN) {
+      fs.closeSync(fd);
+      return undefined;
+    }
+    if (r < 0) {
+      fs.closeSync(fd);
+      throw new SessionError(`cannot lock ${file}: ${new SysError(r, 'flock').code}`);
+    }
+    if (sameFile(file, fs.fstatSync(fd))) return fd;
+    fs.closeSync(fd);
+  }
+}
+
+// Removed while held, so a lock file outlives no server; closing drops the lock.
+function unlockSocket(path: string, fd: number): void {
+  removeStale(`${path}.lock`);
+  fs.closeSync(fd);
+}
+
+/** Whether path still names the file st was taken of. */
+function sameFile(path: string, st: fs.Stats): boolean {
+  try {
+    const now = fs.lstatSync(path);
+    return now.ino === st.ino && now.dev === st.dev;
+  } catch {
+    return false;
+  }
 }
 
 export type SocketState = 'live' | 'stale' | 'absent' | 'not a socket';
