@@ -490,6 +490,8 @@ Napi::Value MarkCloseOnExec(const Napi::CallbackInfo& info) {
     SetFlag(static_cast<int>(fd), F_GETFD, F_SETFD, FD_CLOEXEC, true);
   }
   return Result(info.Env(), 0);
+}
+
 // hungUp(fd) -> 1 | 0 | -errno. Whether poll(2) says POLLHUP now: a PTY
 // master reports it while every slave fd is closed (Linux). Input written
 // then is kept for whoever opens the terminal next, so callers refuse it.
