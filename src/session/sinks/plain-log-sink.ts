@@ -18,6 +18,13 @@ export class PlainLogSink extends FileSink {
     return cut === 0 ? true : this.put(stripAnsi(text.slice(0, cut)));
   }
 
+  // A run ended (another may follow): its last partial line goes out now.
+  override flush(): Promise<void> {
+    if (this.partial !== '') this.put(stripAnsi(this.partial));
+    this.partial = '';
+    return super.flush();
+  }
+
   override end(): Promise<void> {
     this.partial += this.decoder.end();
     if (this.partial !== '') this.put(stripAnsi(this.partial));
