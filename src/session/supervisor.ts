@@ -245,7 +245,8 @@ export class Supervisor {
     if (policy === 'no' || (policy === 'on-failure' && statusCode(exit) === 0)) return false;
     if (Date.now() - c.startedAt >= STABLE_RUN_MS) e.streak = 0;
     if (e.spec.maxRestarts !== undefined && e.streak >= e.spec.maxRestarts) {
-      e.failed = `gave up after ${e.streak} restart${e.streak === 1 ? '' : 's'} (${describeEnd(c.name, exit)})`;
+      // A clean last exit (restart: always) is an end, not a failure.
+      if (statusCode(exit) !== 0) e.failed = `gave up after ${e.streak} restart${e.streak === 1 ? '' : 's'} (${describeEnd(c.name, exit)})`;
       return false;
     }
     e.streak++;
