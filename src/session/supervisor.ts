@@ -132,7 +132,7 @@ export class Supervisor {
     if (c === undefined) {
       if (e.failed !== undefined) return { state: 'failed', reason: e.failed };
       if (e.cancelled) return { state: 'exited', reason: 'never started: the session stopped first' };
-      if (!e.wanted) return { state: 'waiting', reason: `autostart: false (ptyplex start ${e.spec.name})` };
+      if (!e.wanted) return { state: 'waiting', reason: `autostart: false; ptyplex start ${e.spec.name}` };
       const v = this.verdict(e);
       return { state: 'waiting', reason: 'waitingFor' in v ? `for ${v.waitingFor}` : null };
     }
