@@ -68,7 +68,7 @@ describe('adopting runc consoles', () => {
     s.cli(['send', 'box', '--keys', 'exit', 'Enter']);
     await until(() => containerStatus(id) === 'stopped', 'the container to stop');
     await until(() => s.describe().consoles[0]!.state === 'hung up', 'ls to say hung up');
-    expect(s.cli(['ls']).stdout).toMatch(/\ndefault +box +- +hung up +80x24 /);
+    expect(s.cli(['ls']).stdout).toMatch(/\ndefault +box +- +hung up +0 +80x24 /);
     expect(s.cli(['kill-server']).status).toBe(0);
     expect(log(logs, 'box')).toMatch(/in-container-42\r\n/);
   });

@@ -232,7 +232,7 @@ describe('ptyplex run', () => {
 
   it('--help of every command agrees with the man page', () => {
     const man = fs.readFileSync(path.join(path.dirname(BIN), '..', 'man', 'ptyplex.1'), 'utf8');
-    const commands = ['run', 'ls', 'attach', 'tee', 'send', 'expect', 'new', 'adopt', 'stop', 'kill-server'];
+    const commands = ['run', 'ls', 'attach', 'tee', 'send', 'expect', 'new', 'adopt', 'stop', 'start', 'restart', 'kill-server'];
     const top = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
     for (const command of commands) {
       expect(top, `ptyplex --help lacks ${command}`).toContain(`ptyplex ${command}`);

@@ -81,8 +81,8 @@ describe('a detached session', () => {
     ]);
     for (const c of info.consoles) expect(fs.existsSync(`/proc/${c.pid}`)).toBe(true);
     const table = s.cli(['ls']);
-    expect(table.stdout).toMatch(/^SESSION +CONSOLE +PID +STATE +SIZE +OUT +CLIENTS +UPTIME\n/);
-    expect(table.stdout).toMatch(/\ndefault +sh +\d+ +running +90x20 /);
+    expect(table.stdout).toMatch(/^SESSION +CONSOLE +PID +STATE +RESTARTS +SIZE +OUT +CLIENTS +UPTIME\n/);
+    expect(table.stdout).toMatch(/\ndefault +sh +\d+ +running +0 +90x20 /);
 
     expect(s.cli(['send', 'sh', '--keys', 'echo', 'answer-$((6*7))', 'Enter'])).toMatchObject({ status: 0 });
     // The typed line is echoed as typed ("answer-$((6*7))"): only the

@@ -1,12 +1,16 @@
 // Which consoles a `run` starts: commands from the command line (named by
 // --names or after their program), consoles from a Procfile or ptyplex.yaml,
-// or, with neither, ./ptyplex.yaml or ./Procfile if present.
+// or, with neither, ./ptyplex.yaml or ./Procfile if present. A Procfile's
+// directory's .env is read as foreman and overmind do; --env-file adds
+// variables to every console (a console's own env: wins).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { parseYamlConfig } from '../config/config-yaml.js';
 import { NAME_PATTERN, nameProblem, type ConsoleSpec } from '../config/console-spec.js';
 import { parseProcfile } from '../config/procfile.js';
+import { readEnvFile } from '../config/env-file.js';
+import type { RestartPolicy } from '../config/supervision.js';
 import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
 
 export interface SpecArgs {
@@ -15,11 +19,15 @@ export interface SpecArgs {
   names?: string | undefined;
   /** Nothing to spawn is fine (consoles will be adopted). */
   allowEmpty?: boolean;
+  /** --env-file: variables for every console. */
+  envFile?: string | undefined;
+  /** --restart: the policy of the commands given on the command line. */
+  restart?: RestartPolicy | undefined;
 }
 
 export function loadSpecs(args: SpecArgs): ConsoleSpec[] {
   const fromFile = args.file !== undefined ? readConfig(args.file) : [];
-  const fromArgs = specsFromCommands(args.cmds, args.names);
+  const fromArgs = specsFromCommands(args.cmds, args.names).map((s) => (args.restart !== undefined ? { ...s, restart: args.restart } : s));
   let specs = [...fromFile, ...fromArgs];
   if (specs.length === 0 && !args.allowEmpty) {
     const found = ['ptyplex.yaml', 'ptyplex.yml', 'Procfile'].find((f) => fs.existsSync(f));
@@ -34,7 +42,24 @@ export function loadSpecs(args: SpecArgs): ConsoleSpec[] {
     // child could only say "exited with code 1".
     if (s.cwd !== undefined && !isDirectory(s.cwd)) throw new UserError(`console "${s.name}": cwd ${s.cwd} is not a directory`, EX_NOINPUT);
   }
-  return specs;
+  const common = args.envFile !== undefined ? configured(() => readEnvFile(args.envFile!)) : {};
+  return Object.keys(common).length === 0 ? specs : specs.map((s) => ({ ...s, env: { ...common, ...s.env } }));
+}
+
+// A ConfigError (a file's mistake) is the user's: one line, EX_DATAERR.
+function configured<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UserError(err.message, err.line === undefined ? EX_NOINPUT : EX_DATAERR);
+    throw err;
+  }
+}
+
+// foreman's and overmind's rule: the .env beside the Procfile, if there is one.
+function procfileEnv(file: string): Record<string, string> {
+  const dotenv = path.join(path.dirname(file), '.env');
+  return fs.existsSync(dotenv) ? readEnvFile(dotenv) : {};
 }
 
 function isDirectory(dir: string): boolean {
@@ -52,12 +77,11 @@ function readConfig(file: string): ConsoleSpec[] {
   } catch (err) {
     throw new UserError(`cannot read ${file}: ${errorCode(err)}`, EX_NOINPUT);
   }
-  try {
-    return /\.ya?ml$/i.test(file) ? parseYamlConfig(text, file) : parseProcfile(text, file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(err.message, EX_DATAERR);
-    throw err;
-  }
+  return configured(() => {
+    if (/\.ya?ml$/i.test(file)) return parseYamlConfig(text, file);
+    const env = procfileEnv(file);
+    return parseProcfile(text, file).map((s) => (Object.keys(env).length > 0 ? { ...s, env } : s));
+  });
 }
 
 function specsFromCommands(cmds: readonly string[], names: string | undefined): ConsoleSpec[] {

@@ -26,7 +26,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
     process.stderr.write('ptyplex: no sessions\n');
     return 1;
   }
-  const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
+  const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'RESTARTS', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
   const now = Date.now();
   for (const s of sessions) {
     if ('state' in s) rows.push([s.name, '-', '-', s.state, '-', '-', '-', '-']);
@@ -55,16 +55,19 @@ function consoleRow(session: string, c: ConsoleInfo, now: number): string[] {
     c.name,
     c.pid === null ? '-' : String(c.pid),
     stateText(c),
+    String(c.restarts),
     c.cols !== null ? `${c.cols}x${c.rows}` : '-',
     bytesText(c.bytesOut),
     String(c.clients),
-    durationText(now - Date.parse(c.startedAt)),
+    c.startedAt === null ? '-' : durationText(now - Date.parse(c.startedAt)),
   ];
 }
 
+// "exited 1", "waiting (for db: ready)", "backoff (next try in 4s)", "failed (gave up after 3 restarts ...)".
 function stateText(c: ConsoleInfo): string {
-  if (c.state !== 'exited') return c.state;
-  return c.signal !== null ? `killed by ${signalName(c.signal)}` : `exited ${c.exitCode}`;
+  const ended = c.signal !== null ? `killed by ${signalName(c.signal)}` : c.exitCode !== null ? `exited ${c.exitCode}` : 'exited';
+  const state = c.state === 'exited' ? ended : c.state;
+  return c.reason !== null ? `${state} (${c.reason})` : state;
 }
 
 function bytesText(n: number): string {

@@ -18,6 +18,8 @@ import { runCommand, type RunArgs } from './run.js';
 import { sendCommand, type SendArgs } from './send.js';
 import type { TargetArgs } from './target.js';
 import { stopCommand, type StopArgs } from './stop.js';
+import { startCommand, type StartArgs } from './start.js';
+import { restartCommand, type RestartArgs } from './restart.js';
 import { teeCommand, type TeeArgs } from './tee.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
@@ -33,6 +35,10 @@ function runOptions(y: Argv) {
     .option('color', { type: 'boolean', describe: 'Colour labels (--no-color: never; default: when the terminal can)' })
     .option('timestamps', { alias: 't', type: 'boolean', default: false, describe: 'Add a time column to every line' })
     .option('success', { choices: SUCCESS_POLICIES, default: 'all' as const, describe: 'Which consoles\' exit statuses decide ptyplex\'s' })
+    .option('restart', { choices: ['no', 'on-failure', 'always'] as const, describe: 'Restart the commands given here when they end (with a failure): doubling backoff from 1s' })
+    .option('kill-others', { type: 'boolean', default: false, describe: 'When any console ends, stop all the others' })
+    .option('kill-others-on-fail', { type: 'boolean', default: false, describe: 'When any console fails (non-zero, signal), stop all the others' })
+    .option('env-file', { type: 'string', describe: 'Variables for every console from a .env FILE (a Procfile\'s own .env is read anyway)' })
     .option('kill-timeout', { type: 'string', default: '5s', describe: 'Grace between SIGINT and SIGKILL when stopping' })
     .option('cols', { type: 'number', default: 80, describe: 'Console width when not on a terminal' })
     .option('rows', { type: 'number', default: 24, describe: 'Console height when not on a terminal' })
@@ -149,12 +155,31 @@ export async function main(argv: string[]): Promise<number> {
         status = await stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
       },
     )
+    .command(
+      'start <names..>',
+      'Start consoles that have ended, failed, wait, or have autostart: false',
+      (y) => y.positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to start' }),
+      async (a) => {
+        status = await startCommand(a as StartArgs);
+      },
+    )
+    .command(
+      'restart <names..>',
+      'Stop consoles by their scripts and run them again (same log, clients stay attached)',
+      (y) =>
+        y
+          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to restart' })
+          .option('json', { type: 'boolean', default: false, describe: 'The stop report as JSON' }),
+      async (a) => {
+        status = await restartCommand(a as RestartArgs);
+      },
+    )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
       status = await killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, kill-server')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, kill-server')
     .strict()
     .help()
     .alias('h', 'help')

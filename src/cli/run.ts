@@ -4,6 +4,9 @@
 // status --success picks. Ctrl-C, SIGTERM or SIGHUP stop every console
 // (SIGINT to its process group, SIGKILL after --kill-timeout); a second
 // Ctrl-C kills at once. --detach does the same in a background server.
+// Consoles start in depends_on order, gated on readiness, and restart by
+// their policy (see session/supervisor.ts); --kill-others(-on-fail) stops
+// everything once one ends (fails).
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpawnError } from '../console/spawn-error.js';
@@ -12,6 +15,9 @@ import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-stat
 import { Adoption, type AdoptRequest } from '../server/adoption.js';
 import { ControlServer } from '../server/control-server.js';
 import { Session } from '../session/session.js';
+import { Supervisor } from '../session/supervisor.js';
+import type { RestartPolicy } from '../config/supervision.js';
+import { statusCode } from '../session/exit-status.js';
 import { scriptsOf, type ConsoleScript, type ScriptJson } from '../config/stop-script.js';
 import { CastSink, FileSink, PlainLogSink, PrefixSink, RawTerminalSink, type Sink } from '../session/sinks/index.js';
 import { consoleColor, makeChalk } from './color.js';
@@ -40,6 +46,10 @@ export interface RunArgs extends TargetArgs {
   color?: boolean | undefined;
   timestamps: boolean;
   success: SuccessPolicy;
+  restart?: RestartPolicy | undefined;
+  killOthers: boolean;
+  killOthersOnFail: boolean;
+  envFile?: string | undefined;
   killTimeout: string;
   cols: number;
   rows: number;
@@ -81,13 +91,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
   // Everything that can fail (log files) is opened before anything starts.
   const log = (line: string) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`));
   const fileSinks = (spec: ConsoleSpec) => openFileSinks(spec, args, consoleSize(spec, size()), log);
-  const plans = spawned.map((spec, i) => ({ spec, sinks: [...terminalSink(spec, i, labelled), ...fileSinks(spec)] }));
+  const plans = new Map(spawned.map((spec, i) => [spec.name, [...terminalSink(spec, i, labelled), ...fileSinks(spec)]]));
 
   const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket } });
   // Consoles that arrive later (`ptyplex new`, adopted) are always
   // labelled: they share the terminal.
   const laterSinks = (spec: ConsoleSpec) => [...terminalSink(spec, session.consoles.size, true), ...fileSinks(spec)];
   const adoption = new Adoption(session, laterSinks, size, log);
+  const supervisor = new Supervisor(session, spawned, { sinksFor: (spec) => plans.get(spec.name) ?? laterSinks(spec), size });
   const server = new ControlServer(session, {
     path: socket,
     name: path.basename(socket),
@@ -95,8 +106,10 @@ export async function runCommand(args: RunArgs): Promise<number> {
     startConsole: (spec) => session.start(spec, laterSinks(spec), size()),
     adopt: (req) => adoption.listen(req),
     scriptsFor: (names, custom) => scriptsFor(session, names, custom, killTimeout),
+    supervisor,
     killServer: () => {
       adoption.close();
+      supervisor.stopAll();
       session.stop('SIGHUP', killTimeout);
     },
     log,
@@ -105,14 +118,18 @@ export async function runCommand(args: RunArgs): Promise<number> {
   session.on('end', (end) => {
     const c = session.consoles.get(end.name);
     for (const sink of c?.sinks ?? []) sink.note?.(chalk.dim(describeEnd(end.name, end.exit)));
+    // concurrently's --kill-others(-on-fail): the first console to end (fail) stops the rest.
+    if (args.killOthers || (args.killOthersOnFail && statusCode(end.exit) !== 0)) stopEverything(`${describeEnd(end.name, end.exit)}: stopping the others`);
   });
   try {
     for (const a of adoptions) await adoption.listen(a);
-    for (const p of plans) startOrExplain(session, p.spec, p.sinks, size());
+    supervisor.startAll();
+    refuseStartFailure(session, supervisor);
   } catch (err) {
     // All or nothing: the consoles already started are stopped, so a run
     // that failed leaves nothing behind.
     adoption.close();
+    supervisor.stopAll();
     session.kill();
     await session.whenAllEnded();
     await server.close();
@@ -123,15 +140,24 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const onResize = () => session.resize(size().cols, size().rows);
   if (onTerminal && stdout.isTTY) stdout.on('resize', onResize);
   let signalled = 0;
+  let stopping = false;
+  // Nothing not yet started starts, nothing restarts (a backoff wait ends
+  // now), every live console runs its stop script.
+  function stopEverything(why: string): void {
+    if (stopping) return;
+    stopping = true;
+    log(why);
+    adoption.close();
+    supervisor.stopAll();
+    const live = session.live().map((c) => c.name);
+    void session.shutdown(scriptsFor(session, live, {}, killTimeout));
+  }
   // The first Ctrl-C (or SIGTERM, SIGHUP) runs each console's stop script,
   // the same `ptyplex stop` runs; the second kills at once.
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
     if (signalled === 1) {
-      process.stderr.write(chalk.dim(`ptyplex: ${signal}: stopping every console (its stop script, else SIGINT and SIGKILL after ${args.killTimeout}${signal === 'SIGINT' ? '; Ctrl-C again to kill now' : ''})\n`));
-      adoption.close();
-      const live = session.live().map((c) => c.name);
-      void session.shutdown(scriptsFor(session, live, {}, killTimeout));
+      stopEverything(`${signal}: stopping every console (its stop script, else SIGINT and SIGKILL after ${args.killTimeout}${signal === 'SIGINT' ? '; Ctrl-C again to kill now' : ''})`);
     } else {
       session.kill();
     }
@@ -140,7 +166,9 @@ export async function runCommand(args: RunArgs): Promise<number> {
   for (const s of signals) process.on(s, onSignal);
   try {
     const ends = await session.whenAllEnded();
-    return runStatus(args.success, ends.map((e) => e.exit));
+    const status = runStatus(args.success, ends.map((e) => e.exit));
+    // A console that never started (its dependency failed) fails the run too.
+    return status === 0 && args.success === 'all' && supervisor.anyFailed ? 1 : status;
   } finally {
     adoption.dispose();
     await server.close();
@@ -149,18 +177,16 @@ export async function runCommand(args: RunArgs): Promise<number> {
   }
 }
 
-// A console the system cannot start (out of file descriptors or PTYs) is
-// the user's to fix: one line naming it and the limit, and how many of the
-// others were stopped again.
-function startOrExplain(session: Session, spec: ConsoleSpec, sinks: Sink[], size: { cols: number; rows: number }): void {
-  try {
-    session.start(spec, sinks, size);
-  } catch (err) {
-    if (!(err instanceof SpawnError)) throw err;
-    const started = session.consoles.size;
-    const undone = started === 0 ? '' : `; stopped the ${started} console${started === 1 ? '' : 's'} already started`;
-    throw new UserError(`cannot start "${spec.name}": ${err.message}${undone}`, EX_OSERR);
-  }
+// A console of the first wave the system cannot start (out of file
+// descriptors or PTYs) is the user's to fix: one line naming it and the
+// limit, and how many of the others are stopped again. (One gated on a
+// dependency starts later and fails alone, as its state says.)
+function refuseStartFailure(session: Session, supervisor: Supervisor): void {
+  const failure = supervisor.startFailure();
+  if (failure === undefined || !(failure.error instanceof SpawnError)) return;
+  const started = session.consoles.size;
+  const undone = started === 0 ? '' : `; stopped the ${started} console${started === 1 ? '' : 's'} already started`;
+  throw new UserError(`cannot start "${failure.name}": ${failure.error.message}${undone}`, EX_OSERR);
 }
 
 /**

@@ -72,7 +72,8 @@ function readScripts(file: string, have: ReadonlySet<string>, session: string): 
   return scripts;
 }
 
-function reportTable(report: ShutdownReport): string {
+/** The stop report as a table (also what `restart` prints). */
+export function reportTable(report: ShutdownReport): string {
   const rows = [['CONSOLE', 'ENDED', 'BY', 'AFTER', 'STEPS']];
   for (const c of report.consoles) {
     rows.push([c.name, endText(c), c.endedBy || '-', `${(c.ms / 1000).toFixed(1)}s`, c.steps.map((s) => `${s.step}: ${s.outcome} ${s.ms}ms`).join('; ') || '-']);

@@ -7,14 +7,21 @@
 //     db:
 //       cmd: postgres -D data
 //       env: { PGPORT: "5433" }
+//
+// and the supervision keys (see supervision.ts): ready, restart, backoff,
+// max_restarts, autostart, depends_on as a map of conditions, env_file.
+import path from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { nameProblem, type ConsoleSpec } from './console-spec.js';
 import { scriptsOf, stopOrder } from './stop-script.js';
 import { parseNames, parseSteps } from './stop-script-yaml.js';
+import { readEnvFile } from './env-file.js';
+import { readBackoff, readCondition, readMaxRestarts, readPolicy, readReady, SupervisionError, type Condition } from './supervision.js';
 
 const STOP_KEYS = ['stop', 'stop_after', 'depends_on'];
-const KEYS = new Set(['cmd', 'adopt', 'cwd', 'env', 'cols', 'rows', ...STOP_KEYS]);
+const SUPERVISION_KEYS = ['ready', 'restart', 'backoff', 'max_restarts', 'autostart', 'env_file'];
+const KEYS = new Set(['cmd', 'adopt', 'cwd', 'env', 'cols', 'rows', ...STOP_KEYS, ...SUPERVISION_KEYS]);
 
 /**
  * A --script file: the same shape as ptyplex.yaml, with only the stop keys
@@ -55,7 +62,7 @@ function parseYaml(text: string, file: string, keys: ReadonlySet<string>, consol
   const refs = new Map<string, Node>();
   const specs = consoles.items.map((pair) => {
     consoleLines.set(String(isScalar(pair.key) ? pair.key.value : ''), lineOf(pair.key as Node));
-    return parseConsole(pair as Pair<Node, Node>, keys, fail, refs);
+    return parseConsole(pair as Pair<Node, Node>, keys, fail, refs, { file, lineOf });
   });
   if (specs.length === 0) fail(consoles, 'no consoles defined');
   checkStopOrder(specs, refs, scriptOnly, fail);
@@ -79,7 +86,9 @@ function checkStopOrder(specs: ConsoleSpec[], refs: Map<string, Node>, scriptOnl
   }
 }
 
-function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (n: Node | null | undefined, r: string) => never, refs: Map<string, Node>): ConsoleSpec {
+type Where = { file: string; lineOf(node: Node | null | undefined): number | undefined };
+
+function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (n: Node | null | undefined, r: string) => never, refs: Map<string, Node>, where: Where): ConsoleSpec {
   const name = isScalar(pair.key) ? String(pair.key.value) : '';
   const bad = nameProblem(name);
   if (bad !== undefined) fail(pair.key, bad);
@@ -97,6 +106,12 @@ function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (
     if (!keys.has(key)) fail(item.key as Node, `console "${name}": unknown key "${key}" (expected ${[...keys].join(', ')})`);
     if (key === 'stop') {
       spec.stop = parseSteps(v, `console "${name}"`, fail);
+    } else if (key === 'depends_on' && isMap(v)) {
+      spec.startWhen = parseConditions(v, name, fail);
+      spec.dependsOn = Object.keys(spec.startWhen);
+      refs.set(name, item.key as Node);
+    } else if (SUPERVISION_KEYS.includes(key)) {
+      parseSupervision(spec, key, v, item.key as Node, fail, where);
     } else if (key === 'stop_after' || key === 'depends_on') {
       const list = parseNames(v, `console "${name}": ${key}`, fail);
       if (key === 'stop_after') spec.stopAfter = list;
@@ -112,7 +127,7 @@ function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (
       spec[key] = n as number;
     } else {
       if (!isMap(v)) return fail(v ?? (item.key as Node), `console "${name}": env must be a map`);
-      spec.env = {};
+      spec.env = { ...spec.env };
       for (const e of v.items) {
         const k = isScalar(e.key) ? String(e.key.value) : '';
         const ev = e.value as Node | null;
@@ -121,9 +136,53 @@ function parseConsole(pair: Pair<Node, Node>, keys: ReadonlySet<string>, fail: (
       }
     }
   }
+  if (spec.startWhen === undefined && spec.dependsOn !== undefined && keys.has('cmd')) {
+    spec.startWhen = Object.fromEntries(spec.dependsOn.map((d) => [d, 'started' as const]));
+  }
   if (keys.has('cmd') && spec.cmd === '' && spec.adopt === undefined) fail(value, `console "${name}" has no cmd (or adopt)`);
   if (spec.cmd !== '' && spec.adopt !== undefined) fail(value, `console "${name}" has both cmd and adopt`);
   return spec;
+}
+
+// depends_on: { db: ready, migrate: completed_successfully }
+function parseConditions(node: Node, name: string, fail: (n: Node | null | undefined, r: string) => never): Record<string, Condition> {
+  const out: Record<string, Condition> = {};
+  if (!isMap(node)) return out;
+  for (const item of node.items) {
+    const dep = isScalar(item.key) ? String(item.key.value) : '';
+    const v = item.value as Node | null;
+    try {
+      out[dep] = readCondition(dep, isScalar(v) ? v.value : v?.toJSON());
+    } catch (err) {
+      if (!(err instanceof SupervisionError)) throw err;
+      fail(v ?? (item.key as Node), `console "${name}": ${err.reason}`);
+    }
+  }
+  return out;
+}
+
+// ready, restart, backoff, max_restarts, autostart, env_file: each read by
+// supervision.ts (or dotenv), a mistake pointed at by the value's line.
+function parseSupervision(spec: ConsoleSpec, key: string, v: Node | null, keyNode: Node, fail: (n: Node | null | undefined, r: string) => never, where: Where): void {
+  const value: unknown = isScalar(v) ? v.value : v?.toJSON();
+  try {
+    if (key === 'ready') spec.ready = readReady(value);
+    else if (key === 'restart') spec.restart = readPolicy(value);
+    else if (key === 'backoff') spec.backoff = readBackoff(value);
+    else if (key === 'max_restarts') spec.maxRestarts = readMaxRestarts(value);
+    else if (key === 'autostart') {
+      if (typeof value !== 'boolean') throw new SupervisionError('autostart must be true or false');
+      spec.autostart = value;
+    } else {
+      if (typeof value !== 'string' || value.trim() === '') throw new SupervisionError('env_file must be a file name');
+      const file = path.resolve(path.dirname(where.file), value);
+      // The file's variables under the console's own env: (which wins).
+      spec.env = { ...readEnvFile(file, { file: where.file, line: where.lineOf(v ?? keyNode) }), ...spec.env };
+    }
+  } catch (err) {
+    if (!(err instanceof SupervisionError)) throw err;
+    fail(v ?? keyNode, `console "${spec.name}": ${err.reason}`);
+  }
 }
 
 // A scalar as the text the user typed: `cmd: true` is the command "true",

@@ -1,4 +1,5 @@
 import type { Step } from './stop-step.js';
+import type { Backoff, Condition, ReadyCheck, RestartPolicy } from './supervision.js';
 
 // What one console of a session is: a name and a shell command line, with
 // its working directory, extra environment and fixed size if any; or a name
@@ -19,6 +20,17 @@ export interface ConsoleSpec {
   stopAfter?: string[];
   /** Consoles this one needs: they are stopped after it. */
   dependsOn?: string[];
+  /** What each of dependsOn must reach before this one starts (the list form: started). */
+  startWhen?: Record<string, Condition>;
+  /** How it shows it is ready (else: ready once started). */
+  ready?: ReadyCheck;
+  /** Whether it is started again when it ends (default: no). */
+  restart?: RestartPolicy;
+  backoff?: Backoff;
+  /** Restarts in a row before it is failed (default: no bound). */
+  maxRestarts?: number;
+  /** false: started only by `ptyplex start NAME`. */
+  autostart?: boolean;
 }
 
 /** Names a user can type after `attach` or in a Procfile. */

@@ -21,6 +21,8 @@ import { SessionError } from './session-error.js';
 import { listenUnix, myUid, peerUid, socketFd, trustedUid, type BoundSocket } from './unix-socket.js';
 import type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
 import { openFileLimit, ptyMax } from '../console/limits.js';
+import type { Supervisor } from '../session/supervisor.js';
+import { notStartedInfo, restartConsoles, startConsoles, supervisionOf, type SuperviseOps } from './supervise-ops.js';
 
 export interface ControlServerOptions {
   path: string;
@@ -35,6 +37,8 @@ export interface ControlServerOptions {
   adopt(req: AdoptRequest): Promise<void>;
   /** `ptyplex stop`: each named console's script, the client's where it sent one. */
   scriptsFor(names: string[], custom: Record<string, ScriptJson>): Map<string, ConsoleScript>;
+  /** What `run` supervises (start order, readiness, restarts), if anything. */
+  supervisor?: Supervisor;
   /** `ptyplex kill-server`: stop every console; the server closes when they end. */
   killServer(): void;
   /** The server's own messages: a refused peer, a dropped client. */
@@ -105,8 +109,12 @@ export class ControlServer {
       pid: process.pid,
       startedAt: new Date(this.session.startedAt).toISOString(),
       limits: serverLimits(),
-      consoles: [...this.session.consoles.values()].map((c) => this.describeConsole(c)),
+      consoles: [...[...this.session.consoles.values()].map((c) => this.describeConsole(c)), ...notStartedInfo(this.supervising)],
     };
+  }
+
+  private get supervising(): SuperviseOps {
+    return { session: this.session, supervisor: this.options.supervisor, scriptsFor: (names) => this.options.scriptsFor(names, {}), noConsole: (n) => this.noConsole(n) };
   }
 
   private describeConsole(c: SessionConsole): ConsoleInfo {
@@ -114,7 +122,7 @@ export class ControlServer {
     return {
       name: c.name,
       pid: c.child.pid,
-      state: c.state,
+      ...supervisionOf(this.supervising, c),
       exitCode: c.exit?.exitCode ?? null,
       signal: c.exit?.signal ?? null,
       cols: size?.cols ?? null,
@@ -202,6 +210,13 @@ export class ControlServer {
         return ignore;
       case 'stop':
         this.stop(sock, req);
+        return ignore;
+      case 'start':
+        startConsoles(this.supervising, req.optionalStringList('consoles') ?? []);
+        sock.end(jsonFrame({ ok: true }));
+        return ignore;
+      case 'restart':
+        this.reply(sock, restartConsoles(this.supervising, req.optionalStringList('consoles') ?? []).then((report) => ({ report })));
         return ignore;
       case 'kill-server':
         // The client waits for the hang-up, which comes when the server exits.
@@ -348,6 +363,16 @@ export class ControlServer {
     const timeout = req.optionalNumber('timeout');
     const done = this.session.shutdown(plan, timeout !== undefined ? { timeout } : {}).then(
       (report) => sock.end(jsonFrame({ ok: true, report })),
+      (err: Error) => sock.end(jsonFrame({ ok: false, error: err.message })),
+    );
+    this.busy.add(done);
+    void done.finally(() => this.busy.delete(done));
+  }
+
+  // A reply worked on (a restart's stop scripts): answered before the server closes.
+  private reply(sock: Socket, work: Promise<object>): void {
+    const done = work.then(
+      (answer) => sock.end(jsonFrame({ ok: true, ...answer })),
       (err: Error) => sock.end(jsonFrame({ ok: false, error: err.message })),
     );
     this.busy.add(done);

@@ -1,11 +1,17 @@
 // What `ls` reports, as the server sends it and `ls --json` prints it.
 import type { ConsoleState } from '../session/session-console.js';
+import type { SupervisedState } from '../session/supervisor.js';
 
 export interface ConsoleInfo {
   name: string;
   /** null for an adopted console: no process of ours. */
   pid: number | null;
-  state: ConsoleState;
+  /** A supervised console's state (waiting, starting, ready, backoff, failed ...), else the console's own. */
+  state: ConsoleState | SupervisedState;
+  /** Why: which dependency it waits for, when the next try is, why it failed. */
+  reason: string | null;
+  /** Runs after the first (restart policy, ptyplex restart, ptyplex start). */
+  restarts: number;
   /** Set once the console exited with a code. */
   exitCode: number | null;
   /** Set once a signal ended it (its number). */
@@ -15,7 +21,8 @@ export interface ConsoleInfo {
   bytesOut: number;
   /** Clients attached now. */
   clients: number;
-  startedAt: string;
+  /** When its current run started; null if it has not run yet. */
+  startedAt: string | null;
   command: string;
   /** For an adopted console: the console socket it came through. */
   adoptedFrom?: string;

@@ -8,6 +8,7 @@ import type { ExitStatus, SpawnedConsole } from '../console/spawn.js';
 import type { WindowSize } from '../console/poll-console.js';
 import type { ConsoleSpec } from '../config/console-spec.js';
 import { OutputHub } from './output-hub.js';
+import { Lifecycle } from './lifecycle.js';
 import type { Sink } from './sinks/sink.js';
 
 export interface ConsoleEnd {
@@ -25,10 +26,17 @@ export interface SizeSource {
 }
 
 export class SessionConsole {
-  readonly startedAt = Date.now();
+  /** When its current run started. */
+  startedAt = Date.now();
+  /** How its current (or last) run ended; undefined while it runs. */
   exit: ExitStatus | undefined;
-  /** Settles once the child exited, its last byte was read and every sink flushed. */
+  /** Settles once the current run's child exited, its last byte was read and every sink flushed. */
   ended!: Promise<ConsoleEnd>;
+  /** Settles once no run follows (no restart): what the session waits for. */
+  done!: Promise<ConsoleEnd>;
+  /** Stops, restarts and the policy that decides about another run. */
+  readonly life = new Lifecycle();
+  private over = false;
   /** The output offset when input last arrived: where `expect` starts looking. */
   inputMark = 0;
   /** Why it is being stopped (a script's step), told to clients when it ends. */
@@ -40,8 +48,8 @@ export class SessionConsole {
 
   constructor(
     readonly spec: ConsoleSpec,
-    /** The child in its PTY, or an adopted master (pid null). */
-    readonly child: SpawnedConsole | AdoptedConsole,
+    /** The child in its PTY, or an adopted master (pid null); a restart replaces it. */
+    public child: SpawnedConsole | AdoptedConsole,
     readonly sinks: readonly Sink[],
     readonly hub: OutputHub,
   ) {}
@@ -131,7 +139,7 @@ export class SessionConsole {
    * cancel, so a client that leaves first is not kept alive until then.
    */
   onEnd(cb: () => void): () => void {
-    if (this.exit !== undefined) {
+    if (this.over) {
       cb();
       return () => undefined;
     }
@@ -139,11 +147,31 @@ export class SessionConsole {
     return () => this.endListeners.delete(cb);
   }
 
-  /** Called by the session once the console has ended and flushed. */
+  /** Called by the session once the console has ended for good (no restart) and flushed. */
   markEnded(exit: ExitStatus): void {
     this.exit = exit;
+    this.over = true;
     for (const cb of [...this.endListeners]) cb();
     this.endListeners.clear();
+  }
+
+  /** True once it has ended for good (a restart may follow an end). */
+  get finished(): boolean {
+    return this.over;
+  }
+
+  /** A new run begins (a restart, or `start` after the end): child replaces the last one. */
+  newRun(child: SpawnedConsole): void {
+    this.child = child;
+    this.exit = undefined;
+    this.over = false;
+    this.startedAt = Date.now();
+    this.life.runStart = this.hub.bytes;
+  }
+
+  /** The size the latest writer wants, if any client is writing. */
+  get writerSize(): SizeSource | undefined {
+    return this.writers[this.writers.length - 1];
   }
 
   /** A writer became active (attached or typed): it now sets the size. */

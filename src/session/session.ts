@@ -17,6 +17,8 @@ import { inheritableEnv } from '../console/inheritable-env.js';
 import { shutdown as runShutdown, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
 import type { ConsoleScript } from '../config/stop-script.js';
 import { tee } from './tee.js';
+import { signalName } from './exit-status.js';
+import type { ExitStatus } from '../console/spawn.js';
 
 export type { ConsoleEnd } from './session-console.js';
 
@@ -29,6 +31,8 @@ export interface SessionOptions {
 
 export interface SessionEvents {
   start: [SessionConsole];
+  /** A console's run began: its first, or a restart (same console, new child). */
+  run: [SessionConsole];
   end: [ConsoleEnd];
   /** A console started or a hold was released: whenAllEnded looks again. */
   change: [];
@@ -43,6 +47,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly poller = new ConsolePoller();
   private killTimer: NodeJS.Timeout | undefined;
   private holds = 0;
+  /** The size consoles follow (the terminal's): what a restart is given. */
+  private size = { cols: 80, rows: 24 };
 
   constructor(private readonly options: SessionOptions = {}) {
     super();
@@ -51,14 +57,49 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Starts spec's command with `$SHELL -c` in a new PTY, teed to sinks. */
   start(spec: ConsoleSpec, sinks: readonly Sink[], size: { cols: number; rows: number }): SessionConsole {
     if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
+    this.size = size;
+    return this.track(spec, this.spawnChild(spec, size), sinks);
+  }
+
+  private spawnChild(spec: ConsoleSpec, size: { cols: number; rows: number }): SpawnedConsole {
     const shell = process.env.SHELL || '/bin/sh';
-    const child = spawn(shell, ['-c', spec.cmd], {
+    return spawn(shell, ['-c', spec.cmd], {
       poller: this.poller,
       ...consoleSize(spec, size),
       ...(spec.cwd !== undefined && { cwd: spec.cwd }),
       env: { ...inheritableEnv(), ...this.options.env, ...spec.env, PTYPLEX: '1', PTYPLEX_CONSOLE: spec.name },
     });
-    return this.track(spec, child, sinks);
+  }
+
+  /**
+   * Runs a console that has ended for good again (`ptyplex start`): the
+   * same console, so its log, recording and clients go on.
+   */
+  startAgain(name: string): SessionConsole {
+    const c = this.consoles.get(name);
+    if (c === undefined) throw new Error(`no console "${name}"`);
+    if (c.child.pid === null) throw new Error(`console "${name}" was adopted: its runtime starts it, not ptyplex`);
+    if (!c.finished) throw new Error(`console "${name}" is running`);
+    c.life.stopping = false;
+    this.nextRun(c, c.exit!);
+    c.done = this.runs(c);
+    this.emit('change');
+    return c;
+  }
+
+  /**
+   * `ptyplex restart`: each console's stop script, then a new run at once;
+   * one that had ended is started again, one in a backoff wait now.
+   */
+  async restart(scripts: ReadonlyMap<string, ConsoleScript>): Promise<ShutdownReport> {
+    const named = [...scripts.keys()].map((n) => this.consoles.get(n)!);
+    for (const c of named) if (!c.finished && !c.life.sleeping) c.life.restartAsked = true;
+    const report = await runShutdown(this.consoles, scripts, {});
+    for (const c of named) {
+      if (c.life.sleeping) c.life.wake();
+      else if (c.finished) this.startAgain(c.name);
+    }
+    return report;
   }
 
   /**
@@ -101,21 +142,62 @@ export class Session extends EventEmitter<SessionEvents> {
   private track(spec: ConsoleSpec, child: SpawnedConsole | AdoptedConsole, sinks: readonly Sink[]): SessionConsole {
     const hub = new OutputHub(this.options.ringSize ?? DEFAULT_RING_SIZE);
     const c = new SessionConsole(spec, child, sinks, hub);
-    // A read error other than EAGAIN/EIO (EBADF: someone closed our fd)
-    // ends the console's output early; its end is still reported, and
-    // `ended` never rejects: everything that waits on it stays sane.
-    const flushed = tee(new ConsoleReadable(child.console), [...sinks, hub]).catch(() => undefined);
+    this.follow(c);
+    c.done = this.runs(c);
+    this.consoles.set(spec.name, c);
+    this.emit('start', c);
+    this.emit('run', c);
+    this.emit('change');
+    return c;
+  }
+
+  // One run: the child's output teed to the console's sinks, which stay
+  // open (flushed at its end) for a run that may follow. A read error other
+  // than EAGAIN/EIO (EBADF: someone closed our fd) ends the output early;
+  // the end is still reported, and `ended` never rejects.
+  private follow(c: SessionConsole): void {
+    const child = c.child;
+    const flushed = tee(new ConsoleReadable(child.console), [...c.sinks, c.hub], true).catch(() => undefined);
     c.ended = Promise.all([child.exited, flushed]).then(([exit]) => {
-      const end = { name: spec.name, exit };
-      c.markEnded(exit);
+      c.exit = exit;
+      return { name: c.name, exit };
+    });
+  }
+
+  // Run after run while its lifecycle says another follows (a restart
+  // policy, `ptyplex restart`); then it has ended for good.
+  private async runs(c: SessionConsole): Promise<ConsoleEnd> {
+    for (;;) {
+      const end = await c.ended;
+      let again = c.child.pid !== null && (await c.life.runAgain(end.exit));
+      // Whoever waits on this run's end (a stop script) sees it before the next run replaces it.
+      if (again) again = await new Promise<boolean>((resolve) => setImmediate(() => resolve(!c.life.stopping)));
+      if (again) {
+        try {
+          this.nextRun(c, end.exit);
+          continue;
+        } catch {
+          // Cannot spawn it again (its cwd went away): it stays ended.
+        }
+      }
+      c.markEnded(end.exit);
       this.ends.push(end);
       this.emit('end', end);
       return end;
-    });
-    this.consoles.set(spec.name, c);
-    this.emit('start', c);
-    this.emit('change');
-    return c;
+    }
+  }
+
+  // The same console, a new child: its log gets one marker line, its
+  // clients stay subscribed to the same hub and see the new process.
+  private nextRun(c: SessionConsole, last: ExitStatus): void {
+    const child = this.spawnChild(c.spec, c.writerSize ?? this.size);
+    c.life.restarts++;
+    const why = last.signal !== null ? `killed by ${signalName(last.signal)}` : `exit code ${last.exitCode ?? 'none'}`;
+    const marker = Buffer.from(`--- restart ${c.life.restarts} (${why}) ---\r\n`);
+    for (const sink of [...c.sinks, c.hub]) sink.write(marker);
+    c.newRun(child);
+    this.follow(c);
+    this.emit('run', c);
   }
 
   /** Consoles whose child has not exited yet. */
@@ -128,6 +210,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * (no fixed size, no attached writer, who would set it instead) resize.
    */
   resize(cols: number, rows: number): void {
+    this.size = { cols, rows };
     for (const c of this.live()) if (!c.hasWriters) c.applySize({ cols, rows });
   }
 
@@ -136,6 +219,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * those still alive after killTimeout ms.
    */
   stop(signal: NodeJS.Signals, killTimeout: number): void {
+    for (const c of this.consoles.values()) c.life.requestStop();
     for (const c of this.live()) end(c, signal);
     clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => this.kill(), killTimeout);
@@ -148,12 +232,15 @@ export class Session extends EventEmitter<SessionEvents> {
    * options.onClose is the cleanup hook, called as each console is done.
    */
   shutdown(scripts: ReadonlyMap<string, ConsoleScript>, options: ShutdownOptions = {}): Promise<ShutdownReport> {
+    // A stop never restarts what it stops, and ends a backoff wait at once.
+    for (const name of scripts.keys()) this.consoles.get(name)?.life.requestStop();
     return runShutdown(this.consoles, scripts, options);
   }
 
   /** SIGKILL to every console's process group (adopted ones: closed), now. */
   kill(): void {
     clearTimeout(this.killTimer);
+    for (const c of this.consoles.values()) c.life.requestStop();
     for (const c of this.consoles.values()) end(c, 'SIGKILL');
   }
 
@@ -163,9 +250,11 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   async whenAllEnded(): Promise<ConsoleEnd[]> {
     for (;;) {
-      const seen = this.consoles.size;
-      await Promise.all([...this.consoles.values()].map((c) => c.ended));
-      if (this.consoles.size !== seen) continue;
+      const waited = [...this.consoles.values()].map((c) => c.done);
+      await Promise.all(waited);
+      // A console added, or started again, while we waited: wait for it too.
+      const now = [...this.consoles.values()].map((c) => c.done);
+      if (now.length !== waited.length || now.some((p, i) => p !== waited[i])) continue;
       if (this.holds === 0) break;
       await new Promise((resolve) => this.once('change', () => resolve(undefined)));
     }
@@ -174,6 +263,8 @@ export class Session extends EventEmitter<SessionEvents> {
     // grandchildren left in a console's process group go with it.
     this.kill();
     this.poller.close();
+    // Sinks stayed open for restarts; nothing can run again now.
+    await Promise.all([...this.consoles.values()].flatMap((c) => c.sinks.map((s) => s.end().catch(() => undefined))));
     return this.ends;
   }
 }

@@ -4,8 +4,11 @@
 import type { Readable } from 'node:stream';
 import type { Sink } from './sinks/sink.js';
 
-/** Resolves when the source ended and every sink has flushed and closed. */
-export function tee(source: Readable, sinks: readonly Sink[]): Promise<void> {
+/**
+ * Resolves when the source ended and every sink has flushed and closed;
+ * with keepOpen, flushed only (another run of the console follows).
+ */
+export function tee(source: Readable, sinks: readonly Sink[], keepOpen = false): Promise<void> {
   let full = 0;
   source.on('data', (chunk: Buffer) => {
     for (const sink of sinks) {
@@ -21,7 +24,7 @@ export function tee(source: Readable, sinks: readonly Sink[]): Promise<void> {
   return new Promise((resolve, reject) => {
     source.once('error', reject);
     source.once('end', () => {
-      Promise.all(sinks.map((s) => s.end())).then(() => resolve(), reject);
+      Promise.all(sinks.map((s) => (keepOpen ? s.flush?.() : s.end()))).then(() => resolve(), reject);
     });
   });
 }

@@ -37,6 +37,12 @@ export class FileSink implements Sink {
     else this.errorListeners.push(cb);
   }
 
+  flush(): Promise<void> {
+    if (this.failure !== undefined || this.stream.destroyed || this.stream.writableEnded) return Promise.resolve();
+    // Writes complete in order: an empty one's callback runs after all before it.
+    return new Promise((resolve) => this.stream.write(Buffer.alloc(0), () => resolve()));
+  }
+
   end(): Promise<void> {
     if (this.failure !== undefined || this.stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {

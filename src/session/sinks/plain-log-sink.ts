@@ -29,6 +29,13 @@ export class PlainLogSink extends FileSink {
     return this.put(stripAnsi(lines));
   }
 
+  // A run ended (another may follow): its last partial line goes out now.
+  override flush(): Promise<void> {
+    const rest = this.take();
+    if (rest !== '') this.put(stripAnsi(rest));
+    return super.flush();
+  }
+
   override end(): Promise<void> {
     const rest = this.take() + this.decoder.end();
     if (rest !== '') this.put(stripAnsi(rest));

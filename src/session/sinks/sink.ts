@@ -10,6 +10,8 @@ export interface Sink {
   resize?(cols: number, rows: number): void;
   /** A line about the console itself (its end), not its output. */
   note?(text: string): void;
+  /** Resolves when everything written so far is written (the sink stays open: a restart may follow). */
+  flush?(): Promise<void>;
   /** Flushes and closes; resolves when everything is written. */
   end(): Promise<void>;
 }

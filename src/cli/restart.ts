@@ -1,0 +1,26 @@
+// `ptyplex restart NAME...`: each console's stop script, then a new run of
+// the same console: its log goes on after a marker line, attached clients
+// stay attached. Prints how each run ended, as `stop` does.
+import { ControlClient } from '../server/control-client.js';
+import type { ShutdownReport } from '../session/shutdown.js';
+import { reportTable } from './stop.js';
+import { sessionTarget, type TargetArgs } from './target.js';
+
+export interface RestartArgs extends TargetArgs {
+  names: string[];
+  json: boolean;
+}
+
+export async function restartCommand(args: RestartArgs): Promise<number> {
+  const client = await ControlClient.connect(await sessionTarget(args));
+  let reply: Record<string, unknown>;
+  try {
+    reply = await client.request({ op: 'restart', consoles: args.names });
+  } finally {
+    client.close();
+  }
+  const report = reply.report as ShutdownReport;
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.consoles.length > 0) process.stdout.write(reportTable(report));
+  return 0;
+}

@@ -1,0 +1,19 @@
+// `ptyplex start NAME...`: run consoles of a live session again (ended,
+// failed, in a backoff wait), or for the first time (autostart: false,
+// waiting for a dependency).
+import { ControlClient } from '../server/control-client.js';
+import { sessionTarget, type TargetArgs } from './target.js';
+
+export interface StartArgs extends TargetArgs {
+  names: string[];
+}
+
+export async function startCommand(args: StartArgs): Promise<number> {
+  const client = await ControlClient.connect(await sessionTarget(args));
+  try {
+    await client.request({ op: 'start', consoles: args.names });
+  } finally {
+    client.close();
+  }
+  return 0;
+}
