@@ -316,7 +316,7 @@ describe('12.7 a stopped server', () => {
       const lsMs = Date.now() - t0;
       expect(ls.status).toBe(0);
       expect(ls.stdout).toMatch(/^good +one +\d+ +running /m);
-      expect(ls.stdout).toMatch(/^stuck +- +- +not responding +- +- +- +-$/m);
+      expect(ls.stdout).toMatch(/^stuck +- +- +not responding +- +- +- +- +-$/m);
       expect(lsMs).toBeLessThan(10_000);
       const json = JSON.parse(s.cli(['ls', '--json'], { timeout: 15_000 }).stdout) as Array<{ name: string; state?: string }>;
       expect(json.find((x) => x.name === 'stuck')).toMatchObject({ state: 'not responding' });

@@ -29,7 +29,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
   const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'RESTARTS', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
   const now = Date.now();
   for (const s of sessions) {
-    if ('state' in s) rows.push([s.name, '-', '-', s.state, '-', '-', '-', '-']);
+    if ('state' in s) rows.push([s.name, '-', '-', s.state, '-', '-', '-', '-', '-']);
     else for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
   }
   process.stdout.write(table(rows));
