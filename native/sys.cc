@@ -419,15 +419,18 @@ Napi::Value SessionOf(const Napi::CallbackInfo& info) {
   return Result(info.Env(), sid);
 }
 
-// reapChild(pid) -> -errno | 0 (still running) | 1 + (code << 8) | 2 + (signal << 8).
+// reapChild(pid, peek?) -> -errno | 0 (still running) | 1 + (code << 8) | 2 + (signal << 8).
 // One non-blocking waitid for that pid only: libuv and node-pty reap their
 // own children by pid, so we never wait for "any child" and steal theirs.
 // ECHILD means it is not our child (or not yet).
 Napi::Value ReapChild(const Napi::CallbackInfo& info) {
   if (!IsInt(info, 0)) return info.Env().Undefined();
+  // peek (a true second argument): look without reaping (WNOWAIT), to ask
+  // whether the pid is still our unreaped child; ECHILD once someone reaped it.
+  bool peek = info.Length() > 1 && info[1].ToBoolean().Value();
   siginfo_t si;
   memset(&si, 0, sizeof si);
-  if (waitid(P_PID, static_cast<id_t>(Int(info, 0)), &si, WEXITED | WNOHANG) < 0) {
+  if (waitid(P_PID, static_cast<id_t>(Int(info, 0)), &si, WEXITED | WNOHANG | (peek ? WNOWAIT : 0)) < 0) {
     return Result(info.Env(), -errno);
   }
   if (si.si_pid == 0) return Result(info.Env(), 0);

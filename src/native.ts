@@ -46,7 +46,7 @@ export interface NativeAddon {
   /** The session id (leader's pid) of a terminal's slave side, or -errno. */
   sessionOf(fd: number): number;
   /** Non-blocking wait for one pid: 0 running, 1 + (code << 8) exited, 2 + (signal << 8) killed, or -errno. */
-  reapChild(pid: number): number;
+  reapChild(pid: number, peek?: boolean): number;
   /** Asks for a socket send buffer of bytes; returns what was granted, or -errno. */
   setSendBuffer(sock: number, bytes: number): number;
   /** out = [pid, uid, gid] of a connected unix socket's peer; 0 or -errno. */

@@ -24,9 +24,13 @@ export function diagnoseSpawnFailure(original: Error): Error {
   return new SpawnError(code, describe(code));
 }
 
+// Read now, while a descriptor is free to read it with: at EMFILE the
+// fresh read below fails, and this is what Node raised the limit to.
+const limitAtStart = openFileLimit();
+
 function describe(code: SpawnErrorCode): string {
   if (code === 'EMFILE') {
-    const limit = openFileLimit();
+    const limit = openFileLimit() ?? limitAtStart;
     return `too many open files (limit ${limit?.soft ?? 'unknown'}; raise it with ulimit -n)`;
   }
   if (code === 'ENFILE') return 'the system has too many open files (fs.file-max)';

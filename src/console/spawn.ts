@@ -1,7 +1,6 @@
 // Starts a child in a new PTY with node-pty's fork, then hands the master to
 // our poller: exactly one reader of the fd. The exit is reported only after
 // every byte the child wrote has been read: drain, then shut down.
-import os from 'node:os';
 import { native } from '../native.js';
 import { check } from '../sys-error.js';
 import { ConsolePoller } from './console-poller.js';
@@ -86,13 +85,23 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   } catch (err) {
     throw diagnoseSpawnFailure(err as Error);
   }
-  // forkpty leaves the master inheritable: without this every later child
-  // would hold this console open and it would never hang up.
-  check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);
-  const console = poller.add(term.fd);
-  // Names this child and no other, until it is reaped (-ENOSYS: no pidfds here).
-  const pidfd = native.pidfdOpen(term.pid);
+  let console: PollConsole;
+  try {
+    // forkpty leaves the master inheritable: without this every later child
+    // would hold this console open and it would never hang up.
+    check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);
+    console = poller.add(term.fd);
+  } catch (err) {
+    // A child nobody will read or stop (the poller was closed meanwhile)
+    // must not outlive this call.
+    sendSignal(term.pid, 'SIGKILL');
+    native.close(term.fd);
+    throw err;
+  }
   let reaped = false;
+  // node-pty's thread reaps the child before its exit callback reaches us:
+  // waitid(WNOWAIT) closes that window to the instant between it and kill.
+  const unreaped = () => !reaped && native.reapChild(term.pid, true) >= 0;
   let leftovers: GroupLeftovers | undefined;
 
   const exited = new Promise<ExitStatus>((resolve) => {
@@ -101,7 +110,6 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
       // is not ours, only what it left in its group may be.
       reaped = true;
       leftovers = GroupLeftovers.find(term.pid);
-      if (pidfd >= 0) native.close(pidfd);
       const status = signal > 0 ? { exitCode: null, signal } : { exitCode: code, signal: null };
       whenDrained(console, options.drainTimeout ?? 1000).then(() => {
         console.close();
@@ -116,14 +124,13 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
     pty: term.pty,
     exited,
     resize: (cols, rows) => console.resize(cols, rows),
-    kill: (signal = 'SIGHUP') => {
-      if (reaped) return false;
-      if (pidfd >= 0) return native.pidfdSendSignal(pidfd, os.constants.signals[signal]) === 0;
-      return sendSignal(term.pid, signal);
-    },
+    // An unreaped child, even a zombie, holds its pid and so its group's
+    // number: until node-pty says it reaped it, the numbers are ours. (No
+    // pidfd is kept per console: it would halve the consoles a descriptor
+    // limit allows, and the group is signalled by number all the same.)
+    kill: (signal = 'SIGHUP') => unreaped() && sendSignal(term.pid, signal),
     signalGroup: (signal) => {
-      // An unreaped leader, even a zombie, holds its pid and so its group's number.
-      if (!reaped) return sendSignal(-term.pid, signal);
+      if (unreaped()) return sendSignal(-term.pid, signal);
       return leftovers?.signal(signal) ?? false;
     },
   };

@@ -48,18 +48,42 @@ export function privateConsoleSocket(name: string): string {
  */
 function consoleDirProblem(dir: string): string | undefined {
   let st: fs.Stats;
+  let real: string;
   try {
     st = fs.statSync(dir);
+    real = fs.realpathSync(dir);
   } catch {
     return `console socket directory ${dir} does not exist`;
   }
   if (st.uid !== myUid()) return `console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`;
-  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
-    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-    return `console socket directory ${dir} is writable by group or others (mode ${mode}) and not sticky; refusing to use it (chmod 700 it, or leave out --console-socket for a private one)`;
+  if (openToOthers(st)) return `console socket directory ${dir} is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it (chmod 700 it, or leave out --console-socket for a private one)`;
+  return symlinkProblem(path.resolve(dir)) ?? ancestorProblem(real);
+}
+
+// Whoever owns a symlink on the way can point it elsewhere later.
+function symlinkProblem(dir: string): string | undefined {
+  for (let at = dir; at !== path.dirname(at); at = path.dirname(at)) {
+    const st = fs.lstatSync(at);
+    if (st.isSymbolicLink() && !trusted(st)) return `console socket directory ${dir} is reached through ${at}, a symlink of uid ${st.uid}; refusing to use it`;
   }
   return undefined;
 }
+
+// Whoever can write a directory above ours can rename ours away and put
+// theirs in its place (as OpenSSH's safe_path checks): each must be ours or
+// root's, and closed to others unless sticky.
+function ancestorProblem(real: string): string | undefined {
+  for (let at = path.dirname(real); ; at = path.dirname(at)) {
+    const st = fs.statSync(at);
+    if (!trusted(st)) return `console socket directory ${real}: ${at} above it belongs to uid ${st.uid}; refusing to use it`;
+    if (openToOthers(st)) return `console socket directory ${real}: ${at} above it is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it`;
+    if (at === path.dirname(at)) return undefined;
+  }
+}
+
+const trusted = (st: fs.Stats): boolean => st.uid === myUid() || st.uid === 0;
+const openToOthers = (st: fs.Stats): boolean => (st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0;
+const modeOf = (st: fs.Stats): string => (st.mode & 0o777).toString(8).padStart(4, '0');
 
 export interface ConsoleSocketEvents {
   /** A PTY master arrived; the listener no longer owns fd. */

@@ -14,6 +14,8 @@ export class Lifecycle {
   restartAsked = false;
   /** Runs after the first. */
   restarts = 0;
+  /** How many stops were asked for: a restart goes on only if none came while it stopped the console. */
+  stops = 0;
   /** Output offset at which the current run began (where its readiness is looked for). */
   runStart = 0;
   /** Set by the supervisor; none: a console that ends stays ended. */
@@ -22,6 +24,7 @@ export class Lifecycle {
 
   /** No restart from now on; a backoff wait in progress ends now. */
   requestStop(): void {
+    this.stops++;
     this.stopping = true;
     this.restartAsked = false;
     for (const cb of [...this.sleepers]) cb(false);

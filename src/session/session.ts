@@ -47,6 +47,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly poller = new ConsolePoller();
   private killTimer: NodeJS.Timeout | undefined;
   private holds = 0;
+  /** All consoles ended and the poller is closed: nothing runs again. */
+  private closed = false;
   /** The size consoles follow (the terminal's): what a restart is given. */
   private size = { cols: 80, rows: 24 };
 
@@ -80,6 +82,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (c === undefined) throw new Error(`no console "${name}"`);
     if (c.child.pid === null) throw new Error(`console "${name}" was adopted: its runtime starts it, not ptyplex`);
     if (!c.finished) throw new Error(`console "${name}" is running`);
+    if (this.closed) throw new Error(`the session has ended`);
     c.life.stopping = false;
     this.nextRun(c, c.exit!);
     c.done = this.runs(c);
@@ -93,9 +96,13 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   async restart(scripts: ReadonlyMap<string, ConsoleScript>): Promise<ShutdownReport> {
     const named = [...scripts.keys()].map((n) => this.consoles.get(n)!);
+    const stops = new Map(named.map((c) => [c, c.life.stops]));
     for (const c of named) if (!c.finished && !c.life.sleeping) c.life.restartAsked = true;
     const report = await runShutdown(this.consoles, scripts, {});
+    // A stop, kill-server or Ctrl-C that came while the console was being
+    // stopped wins: it is not started again.
     for (const c of named) {
+      if (this.closed || c.life.stops !== stops.get(c)) continue;
       if (c.life.sleeping) c.life.wake();
       else if (c.finished) this.startAgain(c.name);
     }
@@ -262,6 +269,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // Nothing a console started outlives the session: background
     // grandchildren left in a console's process group go with it.
     this.kill();
+    this.closed = true;
     this.poller.close();
     // Sinks stayed open for restarts; nothing can run again now.
     await Promise.all([...this.consoles.values()].flatMap((c) => c.sinks.map((s) => s.end().catch(() => undefined))));

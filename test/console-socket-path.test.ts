@@ -55,14 +55,18 @@ function scratch(mode: number): string {
   return d;
 }
 
-describe('review: console socket path', () => {
+describe('12.1 (review) every directory on the console socket\'s path', () => {
   it('a directory reached through another user\'s symlink is refused', async () => {
     s = testSessions();
     const top = scratch(0o1777); // like /tmp
     fs.mkdirSync(path.join(top, 'private'), { mode: 0o700 });
     await asNobody(`ln -s ${top}/private ${top}/work`);
     const r = s.cli(['adopt', '-L', 'cs', '--console-socket', `${top}/work/box.sock`]);
-    if (r.status !== 0) return; // refused: what should happen
+    // Refused, saying why; were it accepted, nobody could re-point the link:
+    if (r.status !== 0) {
+      expect(r.stderr).toMatch(/^ptyplex: console socket directory .*work is reached through .*work, a symlink of uid 65534; refusing to use it\n$/);
+      return;
+    }
     await asNobody(`mkdir -m 700 ${top}/evil && rm ${top}/work && ln -s ${top}/evil ${top}/work`);
     const stop = await nobodyListens(`${top}/evil/box.sock`);
     try {
@@ -78,7 +82,11 @@ describe('review: console socket path', () => {
     const top = scratch(0o777); // a shared, non-sticky directory
     fs.mkdirSync(path.join(top, 'work'), { mode: 0o700 });
     const r = s.cli(['adopt', '-L', 'cs', '--console-socket', `${top}/work/box.sock`]);
-    if (r.status !== 0) return; // refused: what should happen
+    // Refused, saying why; were it accepted, nobody could swap the directory:
+    if (r.status !== 0) {
+      expect(r.stderr).toMatch(/^ptyplex: console socket directory .*work: .* above it is writable by group or others \(mode 0777\) and not sticky; refusing to use it\n$/);
+      return;
+    }
     // rename(2) of a directory within the same parent needs only write on the parent.
     await asNobody(`mv ${top}/work ${top}/old && mkdir -m 700 ${top}/work`);
     const stop = await nobodyListens(`${top}/work/box.sock`);
