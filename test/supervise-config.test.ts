@@ -29,6 +29,7 @@ const BAD: Array<[string, string, number, RegExp]> = [
   ['a cycle', `${head}  a:\n    cmd: "true"\n    depends_on: [b]\n  b:\n    cmd: "true"\n    depends_on: { a: ready }\n`, 5, /cycle/],
   ['restart: sometimes', `${head}  web:\n    cmd: "true"\n    restart: sometimes\n`, 5, /restart must be one of no, on-failure, always, not "sometimes"/],
   ['a negative backoff', `${head}  web:\n    cmd: "true"\n    restart: always\n    backoff: { initial: -1s }\n`, 6, /backoff initial must not be negative/],
+  ['a backoff of 0 (a hot restart loop)', `${head}  web:\n    cmd: "true"\n    restart: always\n    backoff: 0\n`, 6, /backoff initial must be at least 100ms \(got 0 ms\)/],
 ];
 
 describe('supervision configuration', () => {

@@ -62,14 +62,22 @@ export function readDuration(what: string, v: unknown): number {
 
 export function readBackoff(v: unknown): Backoff {
   if (typeof v === 'string' || typeof v === 'number') {
-    const initial = readDuration('backoff', v);
+    const initial = atLeastMinimum(readDuration('backoff', v));
     return { initial, max: Math.max(initial, DEFAULT_BACKOFF.max) };
   }
   const o = objectOf('backoff', v, ['initial', 'max']);
   const initial = o.initial === undefined ? DEFAULT_BACKOFF.initial : readDuration('backoff initial', o.initial);
   const max = o.max === undefined ? Math.max(initial, DEFAULT_BACKOFF.max) : readDuration('backoff max', o.max);
   if (max < initial) throw new SupervisionError(`backoff max (${max} ms) is less than initial (${initial} ms)`);
-  return { initial, max };
+  return { initial: atLeastMinimum(initial), max };
+}
+
+/** The shortest first restart delay: 0 would restart a failing command in a hot loop (systemd's RestartSec floor is 100 ms). */
+export const MIN_BACKOFF_MS = 100;
+
+function atLeastMinimum(initial: number): number {
+  if (initial < MIN_BACKOFF_MS) throw new SupervisionError(`backoff initial must be at least ${MIN_BACKOFF_MS}ms (got ${initial} ms): a shorter one restarts a failing command in a hot loop`);
+  return initial;
 }
 
 export function readMaxRestarts(v: unknown): number {

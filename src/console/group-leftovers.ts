@@ -71,15 +71,35 @@ function groupExists(pgid: number): boolean {
   }
 }
 
-// Every process whose group is pgid, from /proc (none where there is no /proc).
+// Every process whose group is pgid, from /proc (none where there is no
+// /proc). One scan serves every console whose exit is reported in the same
+// turn of the loop: many consoles ending at once cost one pass, not one each.
+let scan: Map<number, number[]> | undefined;
+
 function groupMembers(pgid: number): number[] {
+  if (scan === undefined) {
+    scan = scanGroups();
+    setImmediate(() => (scan = undefined));
+  }
+  return scan.get(pgid) ?? [];
+}
+
+function scanGroups(): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return [];
+    return groups;
   }
-  return pids.map(Number).filter((pid) => groupOf(pid) === pgid);
+  for (const pid of pids.map(Number)) {
+    const group = groupOf(pid);
+    if (group <= 0) continue;
+    const members = groups.get(group);
+    if (members === undefined) groups.set(group, [pid]);
+    else members.push(pid);
+  }
+  return groups;
 }
 
 // The process group of pid, from /proc/PID/stat (the fields after the

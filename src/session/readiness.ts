@@ -52,17 +52,28 @@ interface Probe {
   cancel(): void;
 }
 
+/** The least an attempt is given before it counts as failed (process-compose's default). */
+const MIN_ATTEMPT_MS = 1000;
+
 // One probe at a time: the next starts an interval after the last ended.
+// An attempt that hangs (a probe stuck on a lock, a connect to a host that
+// drops packets) is cancelled after max(interval, 1 s) and counts as
+// failed, so it cannot hold up the attempts after it.
 function poll(interval: number, probe: () => Probe, ready: () => void): () => void {
   let stopped = false;
   let current: Probe | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   const next = (): void => {
     if (stopped) return;
-    current = probe();
-    void current.result.then((ok) => {
+    const attempt = probe();
+    current = attempt;
+    const ok = Promise.race([attempt.result, new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), Math.max(interval, MIN_ATTEMPT_MS))))]);
+    void ok.then((passed) => {
+      clearTimeout(deadline);
+      if (!passed) attempt.cancel();
       if (stopped) return;
-      if (ok) ready();
+      if (passed) ready();
       else timer = setTimeout(next, interval);
     });
   };
@@ -70,6 +81,7 @@ function poll(interval: number, probe: () => Probe, ready: () => void): () => vo
   return () => {
     stopped = true;
     clearTimeout(timer);
+    clearTimeout(deadline);
     current?.cancel();
   };
 }

@@ -41,6 +41,8 @@ interface Entry {
   failed?: string;
   /** What the system said when it could not be started at all. */
   startError?: Error;
+  /** `failed` is this run's readiness check timing out (a new run clears it). */
+  notReady?: boolean;
   /** The session is stopping: what has not started never will. */
   cancelled: boolean;
   /** Automatic restarts in a row (a stable run starts the count over). */
@@ -148,7 +150,7 @@ export class Supervisor {
       const s = Math.max(0, Math.ceil(((e.nextTryAt ?? Date.now()) - Date.now()) / 1000));
       return { state: 'backoff', reason: `next try in ${s}s` };
     }
-    if (e.failed !== undefined) return { state: 'failed', reason: e.failed };
+    if (e.failed !== undefined) return { state: 'failed', reason: e.notReady && c.exit === undefined ? `${e.failed}; still running` : e.failed };
     if (c.exit !== undefined) return { state: 'exited', reason: null };
     if (c.state === 'hung up') return { state: 'hung up', reason: null };
     if (e.spec.ready === undefined) return { state: 'running', reason: null };
@@ -229,6 +231,9 @@ export class Supervisor {
     const e = this.entries.get(c.name);
     if (e === undefined || e.console !== c || this.launching === c.name) return;
     e.ready = false;
+    // A new run gets a new chance: only its own check can fail it.
+    if (e.notReady) e.failed = undefined;
+    e.notReady = false;
     const check = e.spec.ready;
     if (check === undefined) {
       e.ready = e.everReady = true;
@@ -241,7 +246,10 @@ export class Supervisor {
       if (outcome === 'ready') {
         e.ready = e.everReady = true;
       } else if (outcome === 'timed out') {
+        // Its dependents will not start; the process itself is left running
+        // (as an unhealthy container is), and ls says so.
         e.failed = `not ready within ${(check.timeout ?? 0) / 1000}s`;
+        e.notReady = true;
       }
       this.update();
     });

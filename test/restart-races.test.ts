@@ -48,7 +48,7 @@ function slowStopper(): { dir: string; cmd: string } {
   return { dir, cmd: `echo $$ >> ${dir}/pids; trap 'sleep 1; exit 0' TERM INT HUP; while :; do sleep 0.1; done` };
 }
 
-describe('review: restart races', () => {
+describe('13 (review) a restart racing a stop', () => {
   it('a stop issued while a restart is in progress leaves the console stopped', async () => {
     s = testSessions();
     const { cmd } = slowStopper();

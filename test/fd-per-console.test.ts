@@ -18,7 +18,7 @@ function fdsOf(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
-describe('review: limits', () => {
+describe('18 (review) one descriptor per console', () => {
   it('each idle console costs the server one file descriptor, not two', () => {
     s = testSessions();
     expect(s.cli(['run', '-d', '-L', 'one', 'sleep 300']).status).toBe(0);

@@ -15,7 +15,7 @@ afterEach(() => {
   if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('review: readiness probes', () => {
+describe('13 (review) readiness probes', () => {
   it('a first exec probe that hangs does not keep later probes from passing', async () => {
     s = testSessions();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-review-probe-'));

@@ -13,7 +13,7 @@ afterEach(() => {
   s = undefined;
 });
 
-describe('review: ls with a stopped server', () => {
+describe('12.7 (review) ls with a stopped server', () => {
   it('lists the stopped session as not responding and the other as usual', () => {
     s = testSessions();
     expect(s.cli(['run', '-d', '-L', 'alive', 'sleep 300']).status).toBe(0);
