@@ -77,4 +77,76 @@ describe('issue 19: guarantees with teeth', () => {
       expect(sha256(out), `run ${run}`).toBe(sha256(want));
     }
   });
+  it('19.2 64 MiB through one console: the log and a follower are the source byte for byte (ONLCR applied)', async () => {
+    s = testSessions();
+    const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-64m-'));
+    const { file, data } = textFile(64 * 1024 * 1024, 'whole');
+    const want = onlcr(data);
+    const wantSum = sha256(want);
+    // Quiet until "go" (the typed line is not echoed: stty -echo), so the
+    // console's output is the file alone and the follower is in place first.
+    expect(s.cli(['run', '-d', '--log-dir', logs, '--names', 'big', `stty -echo; read go; cat ${file}; read done`]).status).toBe(0);
+    const out = path.join(logs, 'follower.out');
+    const follower = s.start(['tee', 'big', '-o', out]);
+    await until(() => fs.existsSync(out), 'the follower to connect');
+    await sleep(300);
+    const before = s.describe().consoles[0]!.bytesOut;
+    s.cli(['send', 'big', 'go\n']);
+    // Until it has written it all, or stopped: a lost chunk fails below, not by a timeout.
+    let last = -1;
+    let still = 0;
+    await until(() => {
+      const n = s!.describe().consoles[0]!.bytesOut;
+      still = n === last ? still + 1 : 0;
+      last = n;
+      return n >= before + want.length || still >= 20;
+    }, 'the console to write 64 MiB', 90_000);
+    s.cli(['send', 'big', 'done\n']);
+    expect(await follower.done).toMatchObject({ status: 0, stderr: '' });
+    for (const [what, got] of [['log', fs.readFileSync(path.join(logs, 'big.log'))], ['follower', fs.readFileSync(out)]] as const) {
+      // Whatever the console wrote before "go" (nothing, with echo off) comes first.
+      const body = got.subarray(before, before + want.length);
+      expect(got.length, `${what} length`).toBe(before + want.length);
+      expect(sha256(body), `${what} content`).toBe(wantSum);
+    }
+  }, 120_000);
+  it('19.3 the stall rule on its own: a follower that stops reading holds the console about 250 ms, far less than its 1 s credit', async () => {
+    s = testSessions();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-stall-'));
+    // The child times each blocking 64 KiB write: while a client holds the
+    // console nobody reads the PTY, and the longest write is the longest hold.
+    const writer = path.join(dir, 'writer.cjs');
+    const result = path.join(dir, 'longest-ms');
+    fs.writeFileSync(writer, `
+      const fs = require('fs');
+      const chunk = Buffer.alloc(65536, 'x');
+      let longest = 0;
+      for (let i = 0; i < 512; i++) {
+        const t = process.hrtime.bigint();
+        fs.writeSync(1, chunk);
+        longest = Math.max(longest, Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      fs.writeFileSync(process.argv[2], String(longest));
+    `);
+    expect(s.cli(['run', '-d', '--names', 'w', `stty -echo; read go; ${process.execPath} ${writer} ${result}; read done`]).status).toBe(0);
+    const sock = s.describe().socket;
+    // A follower that never reads: once its queue is full it stalls at once.
+    const seen: Buffer[] = [];
+    const conn = net.connect(sock, () => {
+      conn.write(frame(0x01, JSON.stringify({ op: 'tee', console: 'w', follow: true })));
+      conn.pause();
+    });
+    conn.on('data', (d: Buffer) => seen.push(d));
+    await sleep(300);
+    s.cli(['send', 'w', 'go\n']);
+    await until(() => fs.existsSync(result), 'the writer to finish', 60_000);
+    const longest = Number(fs.readFileSync(result, 'utf8'));
+    // The client did hold the console (unheld, a write takes about 1 ms) ...
+    expect(longest, `longest write ${longest} ms`).toBeGreaterThan(100);
+    // ... and was cut loose by the 250 ms stall rule, not by its 1000 ms credit.
+    expect(longest, `longest write ${longest} ms`).toBeLessThan(700);
+    conn.resume();
+    await until(() => Buffer.concat(seen).includes('"skipped"'), 'the follower to be told it skipped');
+    conn.destroy();
+  });
 });
