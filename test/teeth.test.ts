@@ -10,6 +10,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConsolePoller, ConsoleReadable, spawn } from '../src/console/index.js';
 import { native } from '../src/native.js';
 import { onlcr, openFdCount, openMaster, sha256, sleep, textFile } from './helpers/pty.js';
+import { NOBODY, needsRoot, ptyplexAsNobody } from './helpers/as-nobody.js';
+import { ptyplexPlain } from './helpers/cli.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 
 const poller = new ConsolePoller();
@@ -148,5 +150,25 @@ describe('issue 19: guarantees with teeth', () => {
     conn.resume();
     await until(() => Buffer.concat(seen).includes('"skipped"'), 'the follower to be told it skipped');
     conn.destroy();
+  });
+  it('19.4 the client refuses a server of another uid (nobody): one line, status 1, nothing sent', () => {
+    needsRoot('it starts a session server as the user nobody');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-theirs-'));
+    fs.chownSync(dir, NOBODY, NOBODY);
+    const sock = path.join(dir, 'theirs.sock');
+    const started = ptyplexAsNobody(['run', '-d', '-S', sock, '--names', 'v', 'cat']);
+    expect(started, 'run -d as nobody').toMatchObject({ status: 0, stderr: '' });
+    try {
+      // Root is trusted by nobody's server, so only the client's own check can refuse.
+      for (const args of [['ls', '-S', sock], ['send', '-S', sock, 'v', 'typed-by-root\n']]) {
+        const r = ptyplexPlain(args);
+        expect(r.stderr, args[0]).toBe(`ptyplex: ${sock}: the server belongs to uid ${NOBODY}, not to you (uid 0); refusing to talk to it\n`);
+        expect(r.status, args[0]).toBe(1);
+      }
+      const held = ptyplexAsNobody(['tee', '-S', sock, 'v', '--no-follow']);
+      expect(held.stdout).not.toContain('typed-by-root');
+    } finally {
+      ptyplexAsNobody(['kill-server', '-S', sock]);
+    }
   });
 });
