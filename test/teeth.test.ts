@@ -171,4 +171,21 @@ describe('issue 19: guarantees with teeth', () => {
       ptyplexAsNobody(['kill-server', '-S', sock]);
     }
   });
+  it('19.6 the native receive closes the fds that do not fit: counted before recvFds, one more after, none after closing it', () => {
+    const pair = new Int32Array(2);
+    expect(native.socketPair(pair)).toBe(0);
+    const [a, b] = [pair[0]!, pair[1]!];
+    const masters = [openMaster().master, openMaster().master, openMaster().master];
+    const one = Buffer.from('x');
+    expect(native.sendFds(a, one, 0, 1, Int32Array.from(masters))).toBe(1);
+    const before = openFdCount();
+    const out = new Int32Array(3); // room for one fd of the three
+    expect(native.recvFds(b, Buffer.alloc(16), 0, 16, out)).toBe(1);
+    expect(out[0]).toBe(1);
+    // Only the one kept is new: the two that did not fit were closed.
+    expect(openFdCount()).toBe(before + 1);
+    native.close(out[2]!);
+    expect(openFdCount()).toBe(before);
+    for (const fd of [a, b, ...masters]) native.close(fd);
+  });
 });
