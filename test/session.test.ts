@@ -136,7 +136,10 @@ describe('a detached session', () => {
     const info = s.describe();
     expect(info.consoles.map((c) => c.name)).toEqual(['first', 'second']);
     expect(s.cli(['new', 'second', '--', 'true'])).toMatchObject({ status: 1, stderr: 'ptyplex: session "default" already has a console "second"\n' });
-    expect(s.cli(['new', '-bad', '--', 'true']).status).not.toBe(0);
+    // A usage error (64) in one line, not a crash.
+    const bad = s.cli(['new', '-bad', '--', 'true']);
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toMatch(/^ptyplex: [^\n]+\n$/);
 
     expect(s.cli(['kill-server'])).toMatchObject({ status: 0 });
     // kill-server returns once every console is gone and the server has
