@@ -81,8 +81,8 @@ async function consoleStays(name: string, want: Partial<ConsoleJson>, what: stri
 /** One word for the pane's shell, single-quoted. */
 const q = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
-/** What the console's shell (sh, as root or not) prompts with. */
-const PROMPT = '[#$] ';
+/** What the console's shell (sh, as root or not; dash "# ", bash as sh "sh-5.2# ") prompts with. */
+const PROMPT = '\\S*[#$] ';
 
 /**
  * Types `ptyplex attach NAME ARGS` into the pane's shell and waits until the

@@ -188,4 +188,21 @@ describe('issue 19: guarantees with teeth', () => {
     expect(openFdCount()).toBe(before);
     for (const fd of [a, b, ...masters]) native.close(fd);
   });
+  it('19.8 a console master is close-on-exec: a later child holds no earlier console open', async () => {
+    const first = spawn('/bin/sleep', ['30'], { poller });
+    const second = spawn('/bin/sleep', ['30'], { poller });
+    // Readers, so that the exits below can be reported.
+    for (const c of [first, second]) new ConsoleReadable(c.console).resume();
+    try {
+      await until(() => fs.readlinkSync(`/proc/${second.pid}/exe`).endsWith('sleep'), 'the second child to exec');
+      const targets = fs.readdirSync(`/proc/${second.pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${second.pid}/fd/${fd}`));
+      // Its own slave (0, 1, 2) and nothing of ours: no PTY master (/dev/ptmx), no poller.
+      expect(targets.filter((t) => t === '/dev/ptmx' || t.includes('eventpoll'))).toEqual([]);
+      expect(targets).toContain(second.pty);
+    } finally {
+      first.kill('SIGKILL');
+      second.kill('SIGKILL');
+      await Promise.all([first.exited, second.exited]);
+    }
+  });
 });
