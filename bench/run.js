@@ -23,10 +23,17 @@ const cReader = (...args) => run(path.join(here, 'out', 'c-reader'), args);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Interleaves the readers rep by rep, so drift in the machine's load hits
-// all of them alike; returns each reader's runs.
-function compare(readers) {
+// all of them alike; returns each reader's runs. A run that read other than
+// `bytes` (when given) is an error: a reader that lost data is not fast.
+function compare(readers, bytes) {
   const runs = Object.fromEntries(Object.keys(readers).map((k) => [k, []]));
-  for (let i = 0; i < reps; i++) for (const [k, fn] of Object.entries(readers)) runs[k].push(fn());
+  for (let i = 0; i < reps; i++) {
+    for (const [k, fn] of Object.entries(readers)) {
+      const r = fn();
+      if (bytes !== undefined && r.bytes !== bytes) throw new Error(`bench: ${k} read ${r.bytes} bytes, expected ${bytes}`);
+      runs[k].push(r);
+    }
+  }
   return runs;
 }
 
@@ -42,7 +49,7 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
     ours: () => node('reader-ours.js', 'throughput', '1', big.file),
     nodePty: () => node('reader-node-pty.js', 'throughput', '1', big.file),
     c: () => cReader('1', big.file),
-  });
+  }, big.ptyBytes);
   const mbps = (r) => median(r.map((x) => x.bytes / x.wall / 1e6));
   const m = { ours: mbps(runs.ours), nodePty: mbps(runs.nodePty), c: mbps(runs.c) };
   results.single = { mbps: m, runs };
@@ -58,7 +65,7 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
     ours: () => node('reader-ours.js', 'throughput', '200', small.file),
     nodePty: () => node('reader-node-pty.js', 'throughput', '200', small.file),
     c: () => cReader('200', small.file),
-  });
+  }, 200 * small.ptyBytes);
   const perGb = (r) => median(r.map((x) => x.cpu / (x.bytes / 1e9)));
   const m = { ours: perGb(runs.ours), nodePty: perGb(runs.nodePty), c: perGb(runs.c) };
   results.fanIn = { cpuSecondsPerGb: m, runs };
@@ -68,10 +75,18 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
 }
 
 // 3 and 4. 1000 idle and 1000 hung-up consoles: CPU over the window, RSS.
+// Medians of `reps` interleaved runs, like the other figures.
 for (const mode of ['idle', 'hungup']) {
-  const ours = node('reader-ours.js', mode, '1000', String(idleSeconds));
-  const nodePty = node('reader-node-pty.js', mode, '1000', String(idleSeconds));
-  results[mode] = { ours, nodePty, seconds: idleSeconds };
+  const runs = compare({
+    ours: () => node('reader-ours.js', mode, '1000', String(idleSeconds)),
+    nodePty: () => node('reader-node-pty.js', mode, '1000', String(idleSeconds)),
+  });
+  const wantHungUp = mode === 'hungup' ? 1000 : 0;
+  for (const r of runs.ours) if (r.hungUp !== wantHungUp) throw new Error(`bench: ${mode}: ${r.hungUp} consoles hung up, expected ${wantHungUp}`);
+  const med = (k, f) => median(runs[k].map((x) => x[f]));
+  const ours = { cpu: med('ours', 'cpu'), rssPerConsole: med('ours', 'rssPerConsole') };
+  const nodePty = { cpu: med('nodePty', 'cpu'), rssPerConsole: med('nodePty', 'rssPerConsole') };
+  results[mode] = { ours, nodePty, seconds: idleSeconds, runs };
   const scaled = ours.cpu * (10 / idleSeconds);
   row(`1000 ${mode} consoles: CPU s per 10 s, ours (node-pty: ${(nodePty.cpu * 10 / idleSeconds).toFixed(3)})`,
     scaled.toFixed(3), '< 0.05', scaled < 0.05);

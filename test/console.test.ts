@@ -67,7 +67,7 @@ describe('PollConsole', () => {
     expect(await Promise.all(reads)).toEqual([0, 0]);
     const err = await outcome;
     expect(err).toBeInstanceOf(ConsoleClosedError);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(3000); // at once, not when the write could finish (never)
     await expect(c.write('late')).rejects.toBeInstanceOf(ConsoleClosedError);
     child.kill('SIGKILL');
     await child.exited;

@@ -108,7 +108,7 @@ export default class Watchdog implements Reporter {
     clearInterval(this.timer);
     process.stderr.write(`watchdog: the run passed its ${RUN_LIMIT_S} s limit; cancelling\n`);
     for (const [file, { rel }] of [...this.running]) this.kill(file, rel, `still running at the run's ${RUN_LIMIT_S} s limit`);
-    void this.vitest?.cancelCurrentRun('watchdog: run limit');
+    void this.vitest?.cancelCurrentRun('watchdog: run limit' as Parameters<Vitest['cancelCurrentRun']>[0]);
   }
 
   onTestRunEnd(): void {
