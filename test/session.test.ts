@@ -252,7 +252,7 @@ describe('a detached session', () => {
     expect(s.describe().consoles.map((c) => c.name)).toEqual(['sh', 'idle']);
     s.cli(['send', 'sh', 'echo typed-$((2+3))\n']);
     // Bash as sh switches bracketed paste around each command line.
-    await run.waitFor(/sh   \| (\x1b\[\?2004l)?typed-5/);
+    await run.waitFor(/sh   \| (\x1b\[\?2004l\r?)?typed-5/);
     expect(s.cli(['new', 'late', '--', 'echo hello from late; sleep 60'])).toMatchObject({ status: 0 });
     await run.waitFor(/late \| hello from late/);
     expect(s.cli(['kill-server']).status).toBe(0);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConsolePoller, ConsoleReadable, spawn } from '../src/console/index.js';
 import { native } from '../src/native.js';
+import { jsonFrame } from '../src/server/protocol.js';
 import { onlcr, openFdCount, openMaster, sha256, sleep, textFile } from './helpers/pty.js';
 import { NOBODY, needsRoot, ptyplexAsNobody } from './helpers/as-nobody.js';
 import { ptyplexPlain } from './helpers/cli.js';
@@ -24,14 +25,6 @@ afterEach(() => {
 
 /** True once a process is gone (reaped), not merely a zombie. */
 const gone = (pid: number): boolean => !fs.existsSync(`/proc/${pid}`);
-
-/** A control-protocol frame: 4-byte length, type, payload. */
-function frame(type: number, payload: string): Buffer {
-  const h = Buffer.alloc(5);
-  h.writeUInt32BE(Buffer.byteLength(payload) + 1, 0);
-  h[4] = type;
-  return Buffer.concat([h, Buffer.from(payload)]);
-}
 
 describe('issue 19: guarantees with teeth', () => {
   it('19.1 drain at exit: a reader paused when the child exits still gets every byte, and only then the exit', async () => {
@@ -135,7 +128,7 @@ describe('issue 19: guarantees with teeth', () => {
     // A follower that never reads: once its queue is full it stalls at once.
     const seen: Buffer[] = [];
     const conn = net.connect(sock, () => {
-      conn.write(frame(0x01, JSON.stringify({ op: 'tee', console: 'w', follow: true })));
+      conn.write(jsonFrame({ op: 'tee', console: 'w', follow: true }));
       conn.pause();
     });
     conn.on('data', (d: Buffer) => seen.push(d));
