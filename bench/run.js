@@ -23,14 +23,20 @@ const cReader = (...args) => run(path.join(here, 'out', 'c-reader'), args);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Interleaves the readers rep by rep, so drift in the machine's load hits
-// all of them alike; returns each reader's runs. A run that read other than
-// `bytes` (when given) is an error: a reader that lost data is not fast.
+// all of them alike; returns each reader's runs. Each run's byte count is
+// checked against `bytes` (when given): ours or the C reader losing data is
+// an error (a reader that loses data is not fast); node-pty is known to lose
+// the tail at exit, so its shortfall is reported, not fatal.
+const shortfalls = [];
 function compare(readers, bytes) {
   const runs = Object.fromEntries(Object.keys(readers).map((k) => [k, []]));
   for (let i = 0; i < reps; i++) {
     for (const [k, fn] of Object.entries(readers)) {
       const r = fn();
-      if (bytes !== undefined && r.bytes !== bytes) throw new Error(`bench: ${k} read ${r.bytes} bytes, expected ${bytes}`);
+      if (bytes !== undefined && r.bytes !== bytes) {
+        if (k !== 'nodePty') throw new Error(`bench: ${k} read ${r.bytes} bytes, expected ${bytes}`);
+        shortfalls.push(`${k} read ${bytes - r.bytes} bytes short of ${bytes}`);
+      }
       runs[k].push(r);
     }
   }
@@ -104,6 +110,7 @@ const w = Math.max(...rows.map((r) => r.what.length));
 console.log(`${'figure'.padEnd(w)}  ratio   goal     met`);
 for (const r of rows) console.log(`${r.what.padEnd(w)}  ${String(r.value).padEnd(6)}  ${r.goal.padEnd(7)}  ${r.met}`);
 console.log(`(medians of ${reps} interleaved runs; details in bench/out/results.json)`);
+console.log(`(byte counts: ours and the C reader got every byte in every run${shortfalls.length ? `; ${shortfalls.length} node-pty runs did not: ${shortfalls[0]}` : ', node-pty too'})`);
 console.log(`(MB/s: ours ${results.single.mbps.ours.toFixed(0)}, C ${results.single.mbps.c.toFixed(0)}, node-pty ${results.single.mbps.nodePty.toFixed(0)};`
   + ` CPU s/GB: ours ${results.fanIn.cpuSecondsPerGb.ours.toFixed(2)}, C ${results.fanIn.cpuSecondsPerGb.c.toFixed(2)}, node-pty ${results.fanIn.cpuSecondsPerGb.nodePty.toFixed(2)};`
   + ` RSS/idle console: ours ${(results.idle.ours.rssPerConsole / 1024).toFixed(1)} KiB, node-pty ${(results.idle.nodePty.rssPerConsole / 1024).toFixed(1)} KiB)`);
