@@ -3,13 +3,13 @@
 // processes, over the real control socket. Bad input (garbage on the
 // socket, another uid, a socket directory others can enter, stale sockets)
 // is refused with a reason while everyone else is still served.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, ptyplexInPty } from './helpers/cli.js';
+import { needsRoot, ptyplexAsNobody } from './helpers/as-nobody.js';
+import { ptyplexInPty } from './helpers/cli.js';
 import { sha256, sleep, textFile } from './helpers/pty.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 
@@ -200,13 +200,15 @@ describe('a detached session', () => {
   });
 
   it('another user (nobody) is refused by uid even when the socket file lets them in', () => {
+    needsRoot('it runs a client as the user nobody');
     s = testSessions();
     const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-shared-'));
     fs.chmodSync(shared, 0o755);
     const sock = path.join(shared, 'open.sock');
     expect(s.cli(['run', '-d', '-S', sock, '--names', 'v', 'sleep 60']).status).toBe(0);
     fs.chmodSync(sock, 0o777); // What a careless user might do: now only the uid check stands.
-    const asNobody = spawnSync(process.execPath, [BIN, 'ls', '-S', sock], { uid: 65534, gid: 65534, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    // From a copy nobody can read: the checkout may be private to its owner.
+    const asNobody = ptyplexAsNobody(['ls', '-S', sock]);
     expect(asNobody.stderr).toBe('ptyplex: refused: this session belongs to uid 0; you are uid 65534\n');
     expect(asNobody.status).toBe(1);
     expect(fs.readFileSync(`${sock}.log`, 'utf8')).toMatch(/client dropped: refused: .* uid 65534/);
