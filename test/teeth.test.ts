@@ -11,7 +11,8 @@ import { ConsolePoller, ConsoleReadable, spawn } from '../src/console/index.js';
 import { native } from '../src/native.js';
 import { jsonFrame } from '../src/server/protocol.js';
 import { onlcr, openFdCount, openMaster, sha256, sleep, textFile } from './helpers/pty.js';
-import { NOBODY, needsRoot, ptyplexAsNobody } from './helpers/as-nobody.js';
+import { NOBODY, ptyplexAsNobody } from './helpers/as-nobody.js';
+import { needsRoot } from './helpers/needs-root.js';
 import { ptyplexPlain } from './helpers/cli.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 

@@ -10,11 +10,6 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NOBODY = 65534;
 
-/** Fails the test, loudly, unless it runs as root: it must, to be someone else. */
-export function needsRoot(why: string): void {
-  if (process.getuid?.() !== 0) throw new Error(`this test needs root (${why}); run the suite as root`);
-}
-
 // The top-level packages dist/ loads at run time, and theirs: a dependency
 // resolves as Node resolves it, from the nearest node_modules up the tree
 // (packages copied whole bring their nested node_modules along).
