@@ -4,6 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Tells the watchdog reporter which worker runs which file, and beats.
+    setupFiles: ['test/watchdog/heartbeat.ts'],
+    // The watchdog kills a starved worker and reports its file as failed.
+    reporters: ['default', './test/watchdog/reporter.ts'],
     // Real PTYs, processes and a native addon: one process per file.
     pool: 'forks',
     testTimeout: 60_000,

@@ -1,5 +1,7 @@
 // The benchmark's data: text lines with some ANSI colour, written once to a
 // temporary directory, so every reader is fed identical bytes by `cat`.
+// `ptyBytes` is what a reader must get through a PTY (ONLCR: \n as \r\n),
+// so each run's byte count can be checked, not assumed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ export function makeData(size, name) {
   const file = path.join(dir, name);
   const fd = fs.openSync(file, 'w');
   let written = 0;
+  let newlines = 0;
   let i = 0;
   while (written < size) {
     const lines = [];
@@ -20,7 +23,8 @@ export function makeData(size, name) {
     const chunk = Buffer.from(lines.join('')).subarray(0, size - written);
     fs.writeSync(fd, chunk);
     written += chunk.length;
+    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) newlines++;
   }
   fs.closeSync(fd);
-  return { file, dir };
+  return { file, dir, ptyBytes: written + newlines };
 }

@@ -30,6 +30,18 @@ for (let i = 0; i < reps; i++) {
 }
 const ourLog = fs.statSync(path.join(out, 'cat.log')).size;
 const scriptLog = fs.statSync(path.join(out, 'script.log')).size;
+// Both must have logged everything (script adds its own header lines).
+if (ourLog !== data.ptyBytes) throw new Error(`bench: ptyplex logged ${ourLog} bytes, expected ${data.ptyBytes}`);
+if (scriptLog < data.ptyBytes) throw new Error(`bench: script logged ${scriptLog} bytes, expected at least ${data.ptyBytes}`);
+
+// Start-up, the part of the gap that is not throughput: an empty run, bare
+// node, and node loading yargs (the CLI's option parser) alone.
+const startup = { run: [], node: [], yargs: [] };
+for (let i = 0; i < reps; i++) {
+  startup.run.push(timed([process.execPath, bin, 'run', 'true']).wall);
+  startup.node.push(timed([process.execPath, '-e', '0']).wall);
+  startup.yargs.push(timed([process.execPath, '--input-type=module', '-e', "await import('yargs')"]).wall);
+}
 fs.rmSync(out, { recursive: true, force: true });
 fs.rmSync(data.dir, { recursive: true, force: true });
 
@@ -42,3 +54,5 @@ console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: wall time  ${wall.to
 console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: CPU        ${cpu.toFixed(2).padEnd(6)}  <= 1.0   ${cpu <= 1 ? 'yes' : 'NO'}`);
 console.log(`(medians of ${reps}: ptyplex ${m('ours', 'wall').toFixed(2)} s wall, ${m('ours', 'cpu').toFixed(2)} s CPU;`
   + ` script ${m('script', 'wall').toFixed(2)} s wall, ${m('script', 'cpu').toFixed(2)} s CPU; logs ${ourLog} and ${scriptLog} bytes)`);
+console.log(`(start-up, medians of ${reps}: ptyplex run true ${median(startup.run).toFixed(2)} s, node -e 0 ${median(startup.node).toFixed(2)} s,`
+  + ` node importing yargs ${median(startup.yargs).toFixed(2)} s)`);

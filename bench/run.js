@@ -23,10 +23,23 @@ const cReader = (...args) => run(path.join(here, 'out', 'c-reader'), args);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Interleaves the readers rep by rep, so drift in the machine's load hits
-// all of them alike; returns each reader's runs.
-function compare(readers) {
+// all of them alike; returns each reader's runs. Each run's byte count is
+// checked against `bytes` (when given): ours or the C reader losing data is
+// an error (a reader that loses data is not fast); node-pty is known to lose
+// the tail at exit, so its shortfall is reported, not fatal.
+const shortfalls = [];
+function compare(readers, bytes) {
   const runs = Object.fromEntries(Object.keys(readers).map((k) => [k, []]));
-  for (let i = 0; i < reps; i++) for (const [k, fn] of Object.entries(readers)) runs[k].push(fn());
+  for (let i = 0; i < reps; i++) {
+    for (const [k, fn] of Object.entries(readers)) {
+      const r = fn();
+      if (bytes !== undefined && r.bytes !== bytes) {
+        if (k !== 'nodePty') throw new Error(`bench: ${k} read ${r.bytes} bytes, expected ${bytes}`);
+        shortfalls.push(`${k} read ${bytes - r.bytes} bytes short of ${bytes}`);
+      }
+      runs[k].push(r);
+    }
+  }
   return runs;
 }
 
@@ -42,7 +55,7 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
     ours: () => node('reader-ours.js', 'throughput', '1', big.file),
     nodePty: () => node('reader-node-pty.js', 'throughput', '1', big.file),
     c: () => cReader('1', big.file),
-  });
+  }, big.ptyBytes);
   const mbps = (r) => median(r.map((x) => x.bytes / x.wall / 1e6));
   const m = { ours: mbps(runs.ours), nodePty: mbps(runs.nodePty), c: mbps(runs.c) };
   results.single = { mbps: m, runs };
@@ -58,7 +71,7 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
     ours: () => node('reader-ours.js', 'throughput', '200', small.file),
     nodePty: () => node('reader-node-pty.js', 'throughput', '200', small.file),
     c: () => cReader('200', small.file),
-  });
+  }, 200 * small.ptyBytes);
   const perGb = (r) => median(r.map((x) => x.cpu / (x.bytes / 1e9)));
   const m = { ours: perGb(runs.ours), nodePty: perGb(runs.nodePty), c: perGb(runs.c) };
   results.fanIn = { cpuSecondsPerGb: m, runs };
@@ -68,10 +81,18 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
 }
 
 // 3 and 4. 1000 idle and 1000 hung-up consoles: CPU over the window, RSS.
+// Medians of `reps` interleaved runs, like the other figures.
 for (const mode of ['idle', 'hungup']) {
-  const ours = node('reader-ours.js', mode, '1000', String(idleSeconds));
-  const nodePty = node('reader-node-pty.js', mode, '1000', String(idleSeconds));
-  results[mode] = { ours, nodePty, seconds: idleSeconds };
+  const runs = compare({
+    ours: () => node('reader-ours.js', mode, '1000', String(idleSeconds)),
+    nodePty: () => node('reader-node-pty.js', mode, '1000', String(idleSeconds)),
+  });
+  const wantHungUp = mode === 'hungup' ? 1000 : 0;
+  for (const r of runs.ours) if (r.hungUp !== wantHungUp) throw new Error(`bench: ${mode}: ${r.hungUp} consoles hung up, expected ${wantHungUp}`);
+  const med = (k, f) => median(runs[k].map((x) => x[f]));
+  const ours = { cpu: med('ours', 'cpu'), rssPerConsole: med('ours', 'rssPerConsole') };
+  const nodePty = { cpu: med('nodePty', 'cpu'), rssPerConsole: med('nodePty', 'rssPerConsole') };
+  results[mode] = { ours, nodePty, seconds: idleSeconds, runs };
   const scaled = ours.cpu * (10 / idleSeconds);
   row(`1000 ${mode} consoles: CPU s per 10 s, ours (node-pty: ${(nodePty.cpu * 10 / idleSeconds).toFixed(3)})`,
     scaled.toFixed(3), '< 0.05', scaled < 0.05);
@@ -89,6 +110,7 @@ const w = Math.max(...rows.map((r) => r.what.length));
 console.log(`${'figure'.padEnd(w)}  ratio   goal     met`);
 for (const r of rows) console.log(`${r.what.padEnd(w)}  ${String(r.value).padEnd(6)}  ${r.goal.padEnd(7)}  ${r.met}`);
 console.log(`(medians of ${reps} interleaved runs; details in bench/out/results.json)`);
+console.log(`(byte counts: ours and the C reader got every byte in every run${shortfalls.length ? `; ${shortfalls.length} node-pty runs did not: ${shortfalls[0]}` : ', node-pty too'})`);
 console.log(`(MB/s: ours ${results.single.mbps.ours.toFixed(0)}, C ${results.single.mbps.c.toFixed(0)}, node-pty ${results.single.mbps.nodePty.toFixed(0)};`
   + ` CPU s/GB: ours ${results.fanIn.cpuSecondsPerGb.ours.toFixed(2)}, C ${results.fanIn.cpuSecondsPerGb.c.toFixed(2)}, node-pty ${results.fanIn.cpuSecondsPerGb.nodePty.toFixed(2)};`
   + ` RSS/idle console: ours ${(results.idle.ours.rssPerConsole / 1024).toFixed(1)} KiB, node-pty ${(results.idle.nodePty.rssPerConsole / 1024).toFixed(1)} KiB)`);

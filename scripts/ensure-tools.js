@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Installs the system tools the test suite drives (tmux, runc, crun,
-// busybox-static, asciinema, util-linux's script) when one is missing, with
-// apt-get: CI and developer machines are fresh Debian boxes where we are
-// root. Prints what it did; a tool that still cannot be had is reported
-// loudly here, and the tests that need it fail (they never skip).
+// busybox-static, asciinema, util-linux's script, dash for the attach
+// panes, procps's pgrep and ps, /usr/bin/time for the benchmarks) when one
+// is missing, with apt-get: CI and developer machines are fresh Debian or
+// Ubuntu boxes where we are root. Prints what it did; a tool that still
+// cannot be had is reported loudly and the script exits 1, so `npm test`
+// stops before any test runs (tests never skip).
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const tools = [
@@ -14,6 +16,11 @@ const tools = [
   { bin: 'asciinema', pkg: 'asciinema' },
   { bin: 'script', pkg: 'util-linux' },
   { bin: 'cc', pkg: 'gcc' },
+  { bin: 'dash', pkg: 'dash' },
+  { bin: 'pgrep', pkg: 'procps' },
+  { bin: 'ps', pkg: 'procps' },
+  // A path: in bash, `command -v time` finds the keyword.
+  { bin: '/usr/bin/time', pkg: 'time' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
@@ -21,7 +28,7 @@ const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'igno
 const missing = tools.filter((t) => !has(t.bin));
 if (missing.length === 0) process.exit(0);
 
-const pkgs = missing.map((t) => t.pkg);
+const pkgs = [...new Set(missing.map((t) => t.pkg))];
 console.error(`ptyplex tests: installing ${pkgs.join(', ')} with apt-get`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 // As root (CI, these machines) apt-get runs directly; elsewhere through sudo.
@@ -36,5 +43,6 @@ try {
 }
 const still = missing.filter((t) => !has(t.bin));
 if (still.length > 0) {
-  console.error(`ptyplex tests: STILL MISSING: ${still.map((t) => t.bin).join(', ')}; the tests that drive them will fail`);
+  console.error(`ptyplex tests: STILL MISSING: ${still.map((t) => t.bin).join(', ')}; install ${[...new Set(still.map((t) => t.pkg))].join(' ')} and run again`);
+  process.exit(1);
 }

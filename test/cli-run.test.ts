@@ -149,7 +149,7 @@ describe('ptyplex run', () => {
     await run.type('\x03');
     const { exit, output } = await run.done;
     const took = Date.now() - t0;
-    expect(took).toBeLessThan(4000); // 1 s of grace, wide margin
+    expect(took).toBeLessThan(4500); // 1 s of grace, not the default 5 s
     expect(took).toBeGreaterThanOrEqual(900); // the grace was honoured
     expect(output).toContain('stubborn killed by SIGKILL');
     expect(exit.exitCode).not.toBe(0);
@@ -165,7 +165,7 @@ describe('ptyplex run', () => {
     await run.waitFor('stopping');
     await run.type('\x03');
     await run.done;
-    expect(Date.now() - t0).toBeLessThan(2500); // the default kill timeout is 5 s
+    expect(Date.now() - t0).toBeLessThan(4500); // the default kill timeout is 5 s
   });
 
   it('consoles follow the terminal size: tput cols sees the new width', async () => {

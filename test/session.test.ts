@@ -8,7 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ptyplexAs, ptyplexInPty } from './helpers/cli.js';
+import { ptyplexAsNobody } from './helpers/as-nobody.js';
+import { needsRoot } from './helpers/needs-root.js';
+import { ptyplexInPty } from './helpers/cli.js';
 import { sha256, sleep, textFile } from './helpers/pty.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 
@@ -135,14 +137,17 @@ describe('a detached session', () => {
     const info = s.describe();
     expect(info.consoles.map((c) => c.name)).toEqual(['first', 'second']);
     expect(s.cli(['new', 'second', '--', 'true'])).toMatchObject({ status: 1, stderr: 'ptyplex: session "default" already has a console "second"\n' });
-    expect(s.cli(['new', '-bad', '--', 'true']).status).not.toBe(0);
+    // A usage error (64) in one line, not a crash.
+    const bad = s.cli(['new', '-bad', '--', 'true']);
+    expect(bad.status).toBe(64);
+    expect(bad.stderr).toMatch(/^ptyplex: [^\n]+\n$/);
 
     expect(s.cli(['kill-server'])).toMatchObject({ status: 0 });
     // kill-server returns once every console is gone and the server has
     // closed its socket; the server process itself exits right after.
     for (const c of info.consoles) expect(alive(c.pid), c.name).toBe(false);
     expect(fs.existsSync(info.socket)).toBe(false);
-    await until(() => !alive(info.pid), 'the server process to exit', 3000);
+    await until(() => !alive(info.pid), 'the server process to exit');
     expect(s.cli(['ls'])).toMatchObject({ status: 1, stderr: 'ptyplex: no sessions\n' });
   });
 
@@ -196,13 +201,15 @@ describe('a detached session', () => {
   });
 
   it('12.12 another user (nobody) is refused by uid even when the socket file lets them in (wherever the checkout lives)', () => {
+    needsRoot('it runs a client as the user nobody');
     s = testSessions();
     const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-shared-'));
     fs.chmodSync(shared, 0o755);
     const sock = path.join(shared, 'open.sock');
     expect(s.cli(['run', '-d', '-S', sock, '--names', 'v', 'sleep 60']).status).toBe(0);
     fs.chmodSync(sock, 0o777); // What a careless user might do: now only the uid check stands.
-    const asNobody = ptyplexAs(65534, ['ls', '-S', sock]);
+    // From a copy nobody can read: the checkout may be private to its owner.
+    const asNobody = ptyplexAsNobody(['ls', '-S', sock]);
     expect(asNobody.stderr).toBe('ptyplex: refused: this session belongs to uid 0; you are uid 65534\n');
     expect(asNobody.status).toBe(1);
     expect(fs.readFileSync(`${sock}.log`, 'utf8')).toMatch(/client dropped: refused: .* uid 65534/);
@@ -247,7 +254,8 @@ describe('a detached session', () => {
     await until(() => s.cli(['ls', '--json']).status === 0, 'the server to answer');
     expect(s.describe().consoles.map((c) => c.name)).toEqual(['sh', 'idle']);
     s.cli(['send', 'sh', 'echo typed-$((2+3))\n']);
-    await run.waitFor(/sh   \| typed-5/);
+    // Bash as sh switches bracketed paste around each command line.
+    await run.waitFor(/sh   \| (\x1b\[\?2004l\r?)?typed-5/);
     expect(s.cli(['new', 'late', '--', 'echo hello from late; sleep 60'])).toMatchObject({ status: 0 });
     await run.waitFor(/late \| hello from late/);
     expect(s.cli(['kill-server']).status).toBe(0);
@@ -286,7 +294,7 @@ describe('a detached session', () => {
         conn.on('close', () => resolve(Date.now() - t0));
       });
     });
-    expect(await closed).toBeLessThan(3000);
+    expect(await closed).toBeLessThan(8000);
     expect(s.describe().consoles[0]!.clients).toBe(0);
     // A stop whose first step types into it goes on to the next step.
     const r = s.cli(['stop', '--json', '--script', scriptFile('consoles:\n  deaf:\n    stop:\n      - send: "quit\\n"\n      - signal: SIGTERM\n      - wait: 2s\n')]);
@@ -311,10 +319,10 @@ describe('a detached session', () => {
     await sleep(500);
     const t0 = Date.now();
     s.cli(['send', 'big', 'go\n']);
-    await until(() => s.describe().consoles[0]!.bytesOut >= 32 * 1024 * 1024, 'the console to write it all', 15_000);
+    await until(() => s.describe().consoles[0]!.bytesOut >= 32 * 1024 * 1024, 'the console to write it all', 30_000);
     const took = Date.now() - t0;
     // Reading at the viewer's pace would take over 24 s.
-    expect(took).toBeLessThan(8000);
+    expect(took).toBeLessThan(16_000);
     await until(() => events.includes('skipped'), 'the viewer to be told it skipped', 15_000);
     conn.destroy();
   });
@@ -336,7 +344,7 @@ describe('a detached session', () => {
     const fullSize = fs.statSync(file).size;
     // The stopped follower does not hold the console: all 64 MiB are
     // written while it is still stopped.
-    await until(() => s.describe().consoles[0]!.bytesOut >= fullSize, 'the whole file to be written while one follower is stopped', 5000);
+    await until(() => s.describe().consoles[0]!.bytesOut >= fullSize, 'the whole file to be written while one follower is stopped', 60_000);
     await sleep(Math.max(0, 5000 - (Date.now() - stoppedAt)));
     followers[0]!.kill('SIGCONT');
     await sleep(500);

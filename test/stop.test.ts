@@ -32,7 +32,8 @@ function alive(pid: number): boolean {
 }
 
 // Each console writes "<name> stopping at <ns>" to its log when it starts
-// to go, so the order can be read back from the logs.
+// to go (stubborn when it gets the SIGTERM it then ignores; its grandchild
+// was started before, ignoring TERM), so the order can be read back from the logs.
 const YAML = `consoles:
   shell:
     cmd: |
@@ -49,6 +50,7 @@ const YAML = `consoles:
       trap '' TERM INT
       sleep 300 &
       echo "grandchild $!"
+      trap 'echo "stubborn stopping at $(date +%s%N)"' TERM
       while :; do sleep 0.1; done
     stop:
       - signal: SIGTERM
@@ -103,7 +105,8 @@ describe('ptyplex stop', () => {
 
     // Order: service (depends on stubborn) before stubborn; shell before
     // stubborn (stop_after). The logs' own clocks say so, and the report agrees.
-    expect(stoppingAt(logs, 'service')).toBeLessThan(Date.now() * 1e6);
+    expect(stoppingAt(logs, 'service')).toBeLessThan(stoppingAt(logs, 'stubborn'));
+    expect(stoppingAt(logs, 'shell')).toBeLessThan(stoppingAt(logs, 'stubborn'));
     expect(row('stubborn').ms).toBeGreaterThan(row('service').ms);
     expect(row('stubborn').ms).toBeGreaterThan(row('shell').ms);
     expect(row('stubborn').ms - row('stubborn').steps.reduce((n, x) => n + x.ms, 0)).toBeGreaterThanOrEqual(row('service').ms - 50);

@@ -48,23 +48,6 @@ export function ptyplexInPty(args: string[], opts: { cols?: number; rows?: numbe
   };
 }
 
-/**
- * Runs the real CLI as another user (uid and gid) who may not be able to
- * read this checkout (a clone under a 0700 home): the code is loaded while
- * still root, then the process drops to that user before main runs.
- */
-export function ptyplexAs(uid: number, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const script = `
-    const { main } = await import(${JSON.stringify(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))});
-    process.setgroups([]);
-    process.setgid(${uid});
-    process.setuid(${uid});
-    process.chdir('/');
-    process.exitCode = await main(process.argv.slice(1));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 export function ptyplexPlain(args: string[], opts: { cwd?: string } = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, ...opts });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

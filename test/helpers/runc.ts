@@ -5,12 +5,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { needsRoot } from './needs-root.js';
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'seq', 'ls', 'stty', 'printf'];
 
 /** A bundle whose process is `args` on a terminal. */
 export function makeBundle(args: string[]): string {
+  needsRoot('it runs containers with runc');
   if (BUSYBOX === undefined) throw new Error('busybox-static is not installed (scripts/ensure-tools.js installs it)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-bundle-'));
   const bin = path.join(dir, 'rootfs', 'bin');

@@ -42,15 +42,17 @@ export class TmuxServer {
   }
 
   /**
-   * A new tmux session whose one pane runs dash (`sh -i`): dash leaves the
-   * terminal's termios alone when a child exits, so a terminal found cooked
-   * again after attach was put back by ptyplex, not by the shell.
+   * A new tmux session whose one pane runs dash (`dash -i`, by name, not
+   * `sh`, which is bash on some hosts): dash leaves the terminal's termios
+   * alone when a child exits, so a terminal found cooked again after attach
+   * was put back by ptyplex, not by the shell. Bash's line editor would set
+   * it raw at every prompt.
    */
   newPane(opts: { cols: number; rows: number; env: Record<string, string> }): Pane {
     const target = `t${++this.sessions}`;
     const env = Object.entries({ PS1: 'pane$ ', ...opts.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // Two words: tmux execs them directly, so the pane's pid is dash itself.
-    this.run(['new-session', '-d', '-s', target, '-x', String(opts.cols), '-y', String(opts.rows), ...env, 'sh', '-i']);
+    this.run(['new-session', '-d', '-s', target, '-x', String(opts.cols), '-y', String(opts.rows), ...env, 'dash', '-i']);
     const pane = new Pane(this, `${target}:0.0`);
     // Another size than the session's default: resize-window makes the
     // window's size manual, which holds even with no tmux client attached.
