@@ -5,6 +5,10 @@
 import fs from 'node:fs';
 import { devptsMax, openFileLimit, ptyMax, ptysInUse } from './limits.js';
 
+// Read once, while a descriptor is free to read it with (at EMFILE a fresh
+// read fails): the limit Node raised the soft one to at start.
+const limitAtStart = openFileLimit();
+
 export type SpawnErrorCode = 'EMFILE' | 'ENFILE' | 'ENOSPC';
 
 export class SpawnError extends Error {
@@ -17,16 +21,36 @@ export class SpawnError extends Error {
   }
 }
 
+/**
+ * Descriptors a console never takes: a session at its limit must still
+ * accept its clients (ls, send, kill-server), write its logs and answer.
+ */
+export const RESERVED_FDS = 16;
+
+/**
+ * Throws the EMFILE SpawnError before a fork when a new console would eat
+ * into the reserve: descriptors are handed out lowest first, so the number
+ * the next open gets says how full the table is.
+ */
+export function refuseNearFdLimit(): void {
+  const soft = limitAtStart?.soft;
+  if (soft === undefined) return;
+  let next: number;
+  try {
+    next = fs.openSync('/dev/null', fs.constants.O_RDONLY);
+  } catch {
+    throw new SpawnError('EMFILE', describe('EMFILE'));
+  }
+  fs.closeSync(next);
+  if (next + 2 > soft - RESERVED_FDS) throw new SpawnError('EMFILE', describe('EMFILE'));
+}
+
 /** A SpawnError saying which limit was met, or `original` if none was. */
 export function diagnoseSpawnFailure(original: Error): Error {
   const code = probe();
   if (code === undefined) return original;
   return new SpawnError(code, describe(code));
 }
-
-// Read now, while a descriptor is free to read it with: at EMFILE the
-// fresh read below fails, and this is what Node raised the limit to.
-const limitAtStart = openFileLimit();
 
 function describe(code: SpawnErrorCode): string {
   if (code === 'EMFILE') {

@@ -6,7 +6,7 @@ import { check } from '../sys-error.js';
 import { ConsolePoller } from './console-poller.js';
 import { GroupLeftovers } from './group-leftovers.js';
 import { nodePtyNative } from './node-pty-native.js';
-import { diagnoseSpawnFailure } from './spawn-error.js';
+import { diagnoseSpawnFailure, refuseNearFdLimit } from './spawn-error.js';
 import type { PollConsole } from './poll-console.js';
 
 export interface SpawnOptions {
@@ -76,6 +76,7 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   // Our fds are close-on-exec; any the caller left open are made so too,
   // since node-pty's fork closes nothing before exec.
   native.markCloseOnExec(3);
+  refuseNearFdLimit();
   let term: ReturnType<typeof binding.fork>;
   try {
     term = binding.fork(
