@@ -163,16 +163,23 @@ describe('12.1 the console socket directory', () => {
   });
 });
 
+// A session whose console "box" is an adopted master with no slave open
+// (a container that exited); returns the slave's path, to open it later.
+async function hungUpBox(): Promise<string> {
+  s = testSessions();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-hup-'));
+  const sock = path.join(dir, 'cs');
+  expect(s.cli(['run', '-d', '--adopt', `box=${sock}`]).status).toBe(0);
+  const { master, slavePath } = hungUpMaster();
+  await sendMaster(sock, master);
+  native.close(master);
+  await until(() => s!.describe().consoles.find((c) => c.name === 'box')?.state === 'hung up', 'box to be hung up');
+  return slavePath;
+}
+
 describe('12.2 input to a hung-up console', () => {
   it('12.2 send to a console whose terminal nobody has open fails, and nothing reaches whoever opens it next', async () => {
-    s = testSessions();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-hup-'));
-    const sock = path.join(dir, 'cs');
-    expect(s.cli(['run', '-d', '--adopt', `box=${sock}`]).status).toBe(0);
-    const { master, slavePath } = hungUpMaster();
-    await sendMaster(sock, master);
-    native.close(master);
-    await until(() => s!.describe().consoles.find((c) => c.name === 'box')?.state === 'hung up', 'box to be hung up');
+    const slavePath = await hungUpBox();
     const send = s.cli(['send', 'box', '--keys', 'rm -rf ~/scratch', 'Enter']);
     expect(send).toMatchObject({ status: 1, stderr: 'ptyplex: console "box" is hung up (nothing has its terminal open); nothing was sent\n' });
     // A later `runc exec -t` (here: we) opens the terminal: nothing was kept for it.
@@ -188,14 +195,7 @@ describe('12.2 input to a hung-up console', () => {
   });
 
   it('12.2 an attached client is told once that the console is hung up; its keys are dropped until a slave is open', async () => {
-    s = testSessions();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-hup-'));
-    const sock = path.join(dir, 'cs');
-    expect(s.cli(['run', '-d', '--adopt', `box=${sock}`]).status).toBe(0);
-    const { master, slavePath } = hungUpMaster();
-    await sendMaster(sock, master);
-    native.close(master);
-    await until(() => s!.describe().consoles.find((c) => c.name === 'box')?.state === 'hung up', 'box to be hung up');
+    const slavePath = await hungUpBox();
     const client = await ControlClient.connect(s.describe().socket);
     const events: Array<Record<string, unknown>> = [];
     client.on('message', (m) => events.push(m));
