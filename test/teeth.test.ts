@@ -2,6 +2,7 @@
 // mechanism (see test/mutations/19-*.json) makes it fail. The readers here
 // do not keep up, the data is large enough to notice one lost chunk, and
 // each rule is tested on its own.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -193,6 +194,11 @@ describe('issue 19: guarantees with teeth', () => {
       // Its own slave (0, 1, 2) and nothing of ours: no PTY master (/dev/ptmx), no poller.
       expect(targets.filter((t) => t === '/dev/ptmx' || t.includes('eventpoll'))).toEqual([]);
       expect(targets).toContain(second.pty);
+      // A child started any other way (child_process: a readiness probe, the
+      // daemon) after the last console holds no master either: spawn's own
+      // sweep of stray fds runs only before a console's fork.
+      const other = spawnSync('ls', ['-l', '/proc/self/fd'], { encoding: 'utf8' }).stdout;
+      expect(other).not.toContain('/dev/ptmx');
     } finally {
       first.kill('SIGKILL');
       second.kill('SIGKILL');
