@@ -23,7 +23,7 @@ describe('13 (review) readiness probes', () => {
     fs.writeFileSync(file, `consoles:
   db:
     cmd: "sleep 300"
-    ready: { exec: "[ -e ${dir}/first ] || { touch ${dir}/first; sleep 1000; }", interval: 200ms, timeout: 6s }
+    ready: { exec: "[ -e ${dir}/first ] || { touch ${dir}/first; sleep 1000; }", interval: 200ms, timeout: 12s }
   web:
     cmd: "sleep 300"
     depends_on: { db: ready }
@@ -32,8 +32,8 @@ describe('13 (review) readiness probes', () => {
     const web = await until(() => {
       const c = s!.describe().consoles.find((x) => x.name === 'web');
       return c !== undefined && c.state !== 'waiting' && c;
-    }, 'web to leave waiting', 15_000);
-    // Today: db "failed (not ready within 6s)", web "failed (dependency db failed ...)".
+    }, 'web to leave waiting', 20_000);
+    // Before: db "failed (not ready within 12s)", web "failed (dependency db failed ...)".
     expect(web.state).toBe('running');
   }, 30_000);
 });

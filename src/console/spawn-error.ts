@@ -33,7 +33,9 @@ export const RESERVED_FDS = 16;
  * the next open gets says how full the table is.
  */
 export function refuseNearFdLimit(): void {
-  const soft = limitAtStart?.soft;
+  // Read now (the limit may have been raised since start); at EMFILE the
+  // read itself fails, and the one from start stands in.
+  const soft = (openFileLimit() ?? limitAtStart)?.soft;
   if (soft === undefined) return;
   let next: number;
   try {

@@ -60,11 +60,17 @@ function consoleDirProblem(dir: string): string | undefined {
   return symlinkProblem(path.resolve(dir)) ?? ancestorProblem(real);
 }
 
-// Whoever owns a symlink on the way can point it elsewhere later.
+// The path as typed (the runtime will be given the same text): whoever owns
+// a symlink on it, or can write a directory that holds one, can point it
+// elsewhere later. So every link must be ours or root's, and every directory
+// above our own closed to others unless sticky.
 function symlinkProblem(dir: string): string | undefined {
   for (let at = dir; at !== path.dirname(at); at = path.dirname(at)) {
     const st = fs.lstatSync(at);
     if (st.isSymbolicLink() && !trusted(st)) return `console socket directory ${dir} is reached through ${at}, a symlink of uid ${st.uid}; refusing to use it`;
+    if (at === dir || st.isSymbolicLink()) continue;
+    if (!trusted(st)) return `console socket directory ${dir}: ${at} on its path belongs to uid ${st.uid}; refusing to use it`;
+    if (openToOthers(st)) return `console socket directory ${dir}: ${at} on its path is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it`;
   }
   return undefined;
 }

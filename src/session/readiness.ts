@@ -52,12 +52,12 @@ interface Probe {
   cancel(): void;
 }
 
-/** The least an attempt is given before it counts as failed (process-compose's default). */
-const MIN_ATTEMPT_MS = 1000;
+/** The least an attempt is given before it counts as failed: a health check on a busy machine may take seconds. */
+const MIN_ATTEMPT_MS = 5000;
 
 // One probe at a time: the next starts an interval after the last ended.
 // An attempt that hangs (a probe stuck on a lock, a connect to a host that
-// drops packets) is cancelled after max(interval, 1 s) and counts as
+// drops packets) is cancelled after max(interval, 5 s) and counts as
 // failed, so it cannot hold up the attempts after it.
 function poll(interval: number, probe: () => Probe, ready: () => void): () => void {
   let stopped = false;

@@ -17,7 +17,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-it('refuses a path whose symlink (even root\'s) sits in a directory another user can write', async () => {
+it('12.1 (review 2) refuses a path whose symlink (even root\'s) sits in a directory another user can write', async () => {
   needsRoot('a directory of nobody');
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'review2-sym-'));
   dirs.push(base);

@@ -12,7 +12,7 @@ afterEach(() => {
   s = undefined;
 });
 
-it('a probe that succeeds in 1.3 s passes under the default 1 s interval', async () => {
+it('13 (review 2) a probe that succeeds in 1.3 s passes under the default 1 s interval', async () => {
   s = new Session();
   const c = s.start({ name: 'a', cmd: 'sleep 30' }, [], { cols: 80, rows: 24 });
   expect(await whenReady(c, { exec: 'sleep 1.3; exit 0', interval: 1000, timeout: 6000 })).toBe('ready');
