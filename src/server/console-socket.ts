@@ -18,6 +18,7 @@ import { Event } from '../poller/event.js';
 import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
+import { modeText } from './socket-dir.js';
 import { listenUnix, myUid, socketFd, type BoundSocket } from './unix-socket.js';
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
@@ -56,7 +57,7 @@ function consoleDirProblem(dir: string): string | undefined {
     return `console socket directory ${dir} does not exist`;
   }
   if (st.uid !== myUid()) return `console socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()})`;
-  if (openToOthers(st)) return `console socket directory ${dir} is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it (chmod 700 it, or leave out --console-socket for a private one)`;
+  if (openToOthers(st)) return `console socket directory ${dir} is writable by group or others (mode ${modeText(st)}) and not sticky; refusing to use it (chmod 700 it, or leave out --console-socket for a private one)`;
   return symlinkProblem(path.resolve(dir)) ?? ancestorProblem(real);
 }
 
@@ -70,7 +71,7 @@ function symlinkProblem(dir: string): string | undefined {
     if (st.isSymbolicLink() && !trusted(st)) return `console socket directory ${dir} is reached through ${at}, a symlink of uid ${st.uid}; refusing to use it`;
     if (at === dir || st.isSymbolicLink()) continue;
     if (!trusted(st)) return `console socket directory ${dir}: ${at} on its path belongs to uid ${st.uid}; refusing to use it`;
-    if (openToOthers(st)) return `console socket directory ${dir}: ${at} on its path is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it`;
+    if (openToOthers(st)) return `console socket directory ${dir}: ${at} on its path is writable by group or others (mode ${modeText(st)}) and not sticky; refusing to use it`;
   }
   return undefined;
 }
@@ -82,14 +83,13 @@ function ancestorProblem(real: string): string | undefined {
   for (let at = path.dirname(real); ; at = path.dirname(at)) {
     const st = fs.statSync(at);
     if (!trusted(st)) return `console socket directory ${real}: ${at} above it belongs to uid ${st.uid}; refusing to use it`;
-    if (openToOthers(st)) return `console socket directory ${real}: ${at} above it is writable by group or others (mode ${modeOf(st)}) and not sticky; refusing to use it`;
+    if (openToOthers(st)) return `console socket directory ${real}: ${at} above it is writable by group or others (mode ${modeText(st)}) and not sticky; refusing to use it`;
     if (at === path.dirname(at)) return undefined;
   }
 }
 
 const trusted = (st: fs.Stats): boolean => st.uid === myUid() || st.uid === 0;
 const openToOthers = (st: fs.Stats): boolean => (st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0;
-const modeOf = (st: fs.Stats): string => (st.mode & 0o777).toString(8).padStart(4, '0');
 
 export interface ConsoleSocketEvents {
   /** A PTY master arrived; the listener no longer owns fd. */

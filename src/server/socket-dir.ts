@@ -30,10 +30,12 @@ export function checkSocketDir(dir: string): void {
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new SessionError(`socket directory ${dir} is not a directory; refusing to use it`);
   if (st.uid !== myUid()) throw new SessionError(`socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${myUid()}); refusing to use it`);
-  if ((st.mode & 0o077) !== 0) {
-    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-    throw new SessionError(`socket directory ${dir} is open to group or others (mode ${mode}); refusing to use it (chmod 700 it)`);
-  }
+  if ((st.mode & 0o077) !== 0) throw new SessionError(`socket directory ${dir} is open to group or others (mode ${modeText(st)}); refusing to use it (chmod 700 it)`);
+}
+
+/** A file's permission bits as chmod takes them: "0755". */
+export function modeText(st: fs.Stats): string {
+  return (st.mode & 0o777).toString(8).padStart(4, '0');
 }
 
 /** The socket of session `name` in dir. */

@@ -3,7 +3,7 @@
 // script, then a new run of the same console: clients stay attached), and
 // what `ls` adds for supervised consoles (state, why, restarts).
 import type { ConsoleScript } from '../config/stop-script.js';
-import type { Session } from '../session/session.js';
+import { startProblem, type Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import type { ShutdownReport } from '../session/shutdown.js';
 import type { Supervisor } from '../session/supervisor.js';
@@ -27,8 +27,8 @@ export function startConsoles(ops: SuperviseOps, names: readonly string[]): void
   for (const name of names) if (!known(ops, name)) throw ops.noConsole(name);
   for (const name of names) {
     const c = ops.session.consoles.get(name);
-    if (c !== undefined && !c.finished && !c.life.sleeping) throw new SessionError(`console "${name}" is already running (ptyplex restart ${name} runs it again)`);
-    if (c !== undefined && c.child.pid === null) throw new SessionError(`console "${name}" was adopted: its runtime starts it, not ptyplex`);
+    const problem = c === undefined ? undefined : startProblem(c);
+    if (problem !== undefined) throw new SessionError(problem);
   }
   for (const name of names) {
     try {

@@ -80,8 +80,8 @@ export class Session extends EventEmitter<SessionEvents> {
   startAgain(name: string): SessionConsole {
     const c = this.consoles.get(name);
     if (c === undefined) throw new Error(`no console "${name}"`);
-    if (c.child.pid === null) throw new Error(`console "${name}" was adopted: its runtime starts it, not ptyplex`);
-    if (!c.finished) throw new Error(`console "${name}" is running`);
+    const problem = startProblem(c) ?? (c.finished ? undefined : `console "${name}" is waiting to restart`);
+    if (problem !== undefined) throw new Error(problem);
     if (this.closed) throw new Error(`the session has ended`);
     c.life.stopping = false;
     this.nextRun(c, c.exit!);
@@ -275,6 +275,17 @@ export class Session extends EventEmitter<SessionEvents> {
     await Promise.all([...this.consoles.values()].flatMap((c) => c.sinks.map((s) => s.end().catch(() => undefined))));
     return this.ends;
   }
+}
+
+/**
+ * Why `ptyplex start` cannot run c again, if it cannot: adopted (its runtime
+ * starts it), or running (a restart is what runs it again). One in a
+ * backoff wait can: the start ends the wait.
+ */
+export function startProblem(c: SessionConsole): string | undefined {
+  if (c.child.pid === null) return `console "${c.name}" was adopted: its runtime starts it, not ptyplex`;
+  if (!c.finished && !c.life.sleeping) return `console "${c.name}" is already running (ptyplex restart ${c.name} runs it again)`;
+  return undefined;
 }
 
 // A spawned console's process group gets the signal; an adopted console

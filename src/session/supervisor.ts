@@ -50,6 +50,9 @@ interface Entry {
   nextTryAt?: number;
 }
 
+/** Not started yet, and still to be: wanted, not failed, not cancelled by a stop. */
+const pending = (e: Entry): boolean => e.console === undefined && e.wanted && e.failed === undefined && !e.cancelled;
+
 type Verdict = { met: true } | { met: false; waitingFor: string } | { met: false; never: string };
 
 export class Supervisor {
@@ -163,7 +166,7 @@ export class Supervisor {
     for (let changed = true; changed; ) {
       changed = false;
       for (const e of this.entries.values()) {
-        if (e.console !== undefined || !e.wanted || e.failed !== undefined || e.cancelled) continue;
+        if (!pending(e)) continue;
         const v = this.verdict(e);
         if ('never' in v) e.failed = v.never;
         else if (v.met) this.launch(e);
@@ -171,7 +174,7 @@ export class Supervisor {
         changed = true;
       }
     }
-    const waiting = [...this.entries.values()].some((e) => e.console === undefined && e.wanted && e.failed === undefined && !e.cancelled);
+    const waiting = [...this.entries.values()].some(pending);
     if (waiting && this.release === undefined) this.release = this.session.hold();
     if (!waiting && this.release !== undefined) {
       this.release();
