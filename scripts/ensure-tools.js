@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the system tools the test suite drives (tmux, runc, crun,
 // busybox-static, asciinema, util-linux's script, dash for the attach
-// panes, procps's pgrep and ps, /usr/bin/time for the benchmarks) when one
+// panes, procps's pgrep and ps, /usr/bin/time for the benchmarks, chromium
+// for the browser tests, openssh for the ssh tests) when one
 // is missing, with apt-get: CI and developer machines are fresh Debian or
 // Ubuntu boxes where we are root. Prints what it did; a tool that still
 // cannot be had is reported loudly and the script exits 1, so `npm test`
@@ -21,6 +22,11 @@ const tools = [
   { bin: 'ps', pkg: 'procps' },
   // A path: in bash, `command -v time` finds the keyword.
   { bin: '/usr/bin/time', pkg: 'time' },
+  // The browser tests drive Debian's Chromium through playwright-core (never
+  // a downloaded browser); the ssh tests start their own sshd on loopback.
+  { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  { bin: '/usr/sbin/sshd', pkg: 'openssh-server' },
+  { bin: 'ssh', pkg: 'openssh-client' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
