@@ -2,25 +2,24 @@
 // returns the exit status. A user's mistake prints one line and exits with
 // its sysexits status; only a bug in ptyplex shows a stack trace.
 // The top layer: may import every layer below (poller, console, config,
-// session, server), one file per command.
+// session, server), one file per command. Each command's module is loaded
+// when it runs: a `send` does not pay for loading `run`'s engine.
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
 import { SessionError } from '../server/session-error.js';
-import { adoptCommand, type AdoptArgs } from './adopt.js';
-import { attachCommand, type AttachArgs } from './attach.js';
+import type { AdoptArgs } from './adopt.js';
+import type { AttachArgs } from './attach.js';
 import { daemonFailed } from './daemon.js';
 import { DEFAULT_DETACH_KEYS } from './detach-keys.js';
-import { expectCommand, type ExpectArgs } from './expect.js';
-import { killServerCommand } from './kill-server.js';
-import { lsCommand } from './ls.js';
-import { newCommand, type NewArgs } from './new.js';
-import { runCommand, type RunArgs } from './run.js';
-import { sendCommand, type SendArgs } from './send.js';
+import type { ExpectArgs } from './expect.js';
+import type { NewArgs } from './new.js';
+import type { RunArgs } from './run.js';
+import type { SendArgs } from './send.js';
 import type { TargetArgs } from './target.js';
-import { stopCommand, type StopArgs } from './stop.js';
-import { startCommand, type StartArgs } from './start.js';
-import { restartCommand, type RestartArgs } from './restart.js';
-import { teeCommand, type TeeArgs } from './tee.js';
+import type { StopArgs } from './stop.js';
+import type { StartArgs } from './start.js';
+import type { RestartArgs } from './restart.js';
+import type { TeeArgs } from './tee.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
 function runOptions(y: Argv) {
@@ -61,11 +60,11 @@ export async function main(argv: string[]): Promise<number> {
       'Run commands in PTYs, labelled on the terminal, until all end',
       runOptions,
       async (a) => {
-        status = await runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
+        status = await (await import('./run.js')).runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
       },
     )
     .command('ls', 'List sessions and their consoles', (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }), async (a) => {
-      status = await lsCommand(a);
+      status = await (await import('./ls.js')).lsCommand(a);
     })
     .command(
       'attach <name>',
@@ -76,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('read-only', { alias: 'r', type: 'boolean', default: false, describe: 'Watch only: keys are not sent, size is not set (Ctrl-C leaves)' })
           .option('detach-keys', { type: 'string', default: DEFAULT_DETACH_KEYS, describe: 'Keys that detach, docker syntax; empty disables' }),
       async (a) => {
-        status = await attachCommand(a as AttachArgs);
+        status = await (await import('./attach.js')).attachCommand(a as AttachArgs);
       },
     )
     .command(
@@ -89,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow: print what is held, exit)' })
           .option('color', { type: 'boolean', describe: 'Colour labels' }),
       async (a) => {
-        status = await teeCommand(a as TeeArgs);
+        status = await (await import('./tee.js')).teeCommand(a as TeeArgs);
       },
     )
     .command(
@@ -101,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
           .positional('text', { type: 'string', array: true, demandOption: true, describe: 'Words, joined by spaces' })
           .option('keys', { alias: 'k', type: 'boolean', default: false, describe: 'Words that name keys (C-c, Enter, Up, Tab, Escape ...) are those keys' }),
       async (a) => {
-        status = await sendCommand(a as SendArgs);
+        status = await (await import('./send.js')).sendCommand(a as SendArgs);
       },
     )
     .command(
@@ -113,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
           .positional('regex', { type: 'string', demandOption: true, describe: 'A JavaScript regular expression (^ and $ match at lines)' })
           .option('timeout', { type: 'string', default: '10s', describe: 'Give up (status 124) after this long' }),
       async (a) => {
-        status = await expectCommand(a as ExpectArgs);
+        status = await (await import('./expect.js')).expectCommand(a as ExpectArgs);
       },
     )
     .command(
@@ -126,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
           .parserConfiguration({ 'populate--': true }),
       async (a) => {
         const rest = (a as { '--'?: unknown[] })['--'] ?? [];
-        status = await newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
+        status = await (await import('./new.js')).newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
       },
     )
     .command(
@@ -139,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('once', { type: 'boolean', default: false, describe: 'Stop listening after the first console' })
           .option('close-on-hangup', { type: 'string', describe: 'End a console GRACE after its last slave closes (alone: at once)' }),
       async (a) => {
-        status = await adoptCommand(a as AdoptArgs);
+        status = await (await import('./adopt.js')).adoptCommand(a as AdoptArgs);
       },
     )
     .command(
@@ -152,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('timeout', { type: 'string', default: '10s', describe: 'Bound on the whole stop; then SIGKILL what is left' })
           .option('json', { type: 'boolean', default: false, describe: 'The report as JSON' }),
       async (a) => {
-        status = await stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
+        status = await (await import('./stop.js')).stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
       },
     )
     .command(
@@ -160,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       'Start consoles that have ended, failed, wait, or have autostart: false',
       (y) => y.positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to start' }),
       async (a) => {
-        status = await startCommand(a as StartArgs);
+        status = await (await import('./start.js')).startCommand(a as StartArgs);
       },
     )
     .command(
@@ -171,11 +170,11 @@ export async function main(argv: string[]): Promise<number> {
           .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to restart' })
           .option('json', { type: 'boolean', default: false, describe: 'The stop report as JSON' }),
       async (a) => {
-        status = await restartCommand(a as RestartArgs);
+        status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
       },
     )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
-      status = await killServerCommand(a as TargetArgs);
+      status = await (await import('./kill-server.js')).killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
