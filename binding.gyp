@@ -6,6 +6,7 @@
         "native/binding.cc",
         "native/poller.cc",
         "native/sys.cc",
+        "native/spawn_pty.cc",
         "native/backend_epoll.cc",
         "native/backend_kqueue.cc"
       ],

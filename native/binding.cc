@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "poller.h"
+#include "spawn_pty.h"
 #include "sys.h"
 
 namespace {
@@ -9,6 +10,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativePoller", ptyplex::Poller::Define(env));
   ptyplex::DefineSys(env, exports);
+  ptyplex::DefineSpawnPty(env, exports);
   return exports;
 }
 

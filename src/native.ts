@@ -47,6 +47,11 @@ export interface NativeAddon {
   sessionOf(fd: number): number;
   /** Non-blocking wait for one pid: 0 running, 1 + (code << 8) exited, 2 + (signal << 8) killed, or -errno. */
   reapChild(pid: number, peek?: boolean): number;
+  /**
+   * A child in a new PTY (Linux; -ENOSYS elsewhere): out = [pid, master fd],
+   * the master close-on-exec; 0 or -errno (an exec failure included).
+   */
+  spawnPty(file: string, argv: string[], envp: string[], cwd: string, cols: number, rows: number, out: Int32Array): number;
   /** Asks for a socket send buffer of bytes; returns what was granted, or -errno. */
   setSendBuffer(sock: number, bytes: number): number;
   /** out = [pid, uid, gid] of a connected unix socket's peer; 0 or -errno. */

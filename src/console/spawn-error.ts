@@ -1,8 +1,11 @@
-// Why a console could not be started, in words a user can act on. node-pty's
-// fork says only "forkpty(3) failed." and its errno is gone by the time we
-// see it, so the failure is diagnosed by doing what forkpty does first:
-// open a PTY master, and one more file (the slave).
+// Why a console could not be started, in words a user can act on. The
+// addon's spawnPty returns the errno; node-pty's fork (macOS, BSD) says only
+// "forkpty(3) failed." and its errno is gone by the time we see it, so that
+// failure is diagnosed by doing what forkpty does first: open a PTY master,
+// and one more file (the slave).
 import fs from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { SysError } from '../sys-error.js';
 import { devptsMax, openFileLimit, ptyMax, ptysInUse } from './limits.js';
 
 // Read once, while a descriptor is free to read it with (at EMFILE a fresh
@@ -47,6 +50,23 @@ export function refuseNearFdLimit(): void {
   if (next + 2 > soft - RESERVED_FDS) throw new SpawnError('EMFILE', describe('EMFILE'));
 }
 
+/**
+ * What spawnPty's errno means: a SpawnError when a limit was met, else a
+ * SysError naming the program (ENOENT, EACCES: it cannot be run).
+ */
+export function spawnFailure(errno: number, file: string): Error {
+  const code = errnoCode(errno);
+  if (code !== undefined) return new SpawnError(code, describe(code));
+  return new SysError(-errno, `spawn ${file}`);
+}
+
+function errnoCode(errno: number): SpawnErrorCode | undefined {
+  const name = errno > 0 ? getSystemErrorName(-errno) : '';
+  // Linux says ENOSPC when kernel.pty.max is reached; some kernels EAGAIN.
+  if (name === 'EAGAIN') return 'ENOSPC';
+  return name === 'EMFILE' || name === 'ENFILE' || name === 'ENOSPC' ? name : undefined;
+}
+
 /** A SpawnError saying which limit was met, or `original` if none was. */
 export function diagnoseSpawnFailure(original: Error): Error {
   const code = probe();
@@ -75,10 +95,7 @@ function probe(): SpawnErrorCode | undefined {
     opened.push(fs.openSync('/dev/null', fs.constants.O_RDONLY));
     return undefined;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // Linux says ENOSPC when kernel.pty.max is reached; some kernels EAGAIN.
-    if (code === 'EAGAIN') return 'ENOSPC';
-    return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC' ? code : undefined;
+    return errnoCode(-((err as NodeJS.ErrnoException).errno ?? 0));
   } finally {
     for (const fd of opened) fs.closeSync(fd);
   }

@@ -1,12 +1,22 @@
-// Starts a child in a new PTY with node-pty's fork, then hands the master to
-// our poller: exactly one reader of the fd. The exit is reported only after
-// every byte the child wrote has been read: drain, then shut down.
+// Starts a child in a new PTY, then hands the master to our poller: exactly
+// one reader of the fd. The exit is reported only after every byte the child
+// wrote has been read: drain, then shut down.
+//
+// On Linux the child is started by the addon's posix_spawn (spawnPty) and
+// its exit collected on SIGCHLD (child-watch.ts): node-pty's fork keeps a
+// thread per child, and every later fork copies every thread's stack
+// mapping, so with thousands of consoles each start took tens of
+// milliseconds (native/spawn_pty.cc has the figures). Elsewhere (macOS, BSD:
+// the controlling terminal needs an ioctl after fork) node-pty's fork does it.
+import fs from 'node:fs';
+import nodePath from 'node:path';
 import { native } from '../native.js';
 import { check } from '../sys-error.js';
+import { prepareChildWatch, watchChild } from './child-watch.js';
 import { ConsolePoller } from './console-poller.js';
 import { GroupLeftovers } from './group-leftovers.js';
 import { nodePtyNative } from './node-pty-native.js';
-import { diagnoseSpawnFailure, refuseNearFdLimit } from './spawn-error.js';
+import { diagnoseSpawnFailure, refuseNearFdLimit, spawnFailure } from './spawn-error.js';
 import type { PollConsole } from './poll-console.js';
 
 export interface SpawnOptions {
@@ -63,7 +73,6 @@ export function defaultConsolePoller(): ConsolePoller {
 }
 
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): SpawnedConsole {
-  const { binding, helperPath } = nodePtyNative();
   const env = { ...(options.env ?? process.env) };
   env.TERM = options.name ?? env.TERM ?? 'xterm-256color';
   const envList = Object.entries(env)
@@ -72,25 +81,18 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   const cwd = options.cwd ?? process.cwd();
   const poller = options.poller ?? defaultConsolePoller();
 
-  let onExit: (code: number, signal: number) => void = () => undefined;
+  let onExit: (status: ExitStatus) => void = () => undefined;
   // Our fds are close-on-exec; any the caller left open are made so too,
-  // since node-pty's fork closes nothing before exec.
+  // since neither way of starting closes anything before exec.
   native.markCloseOnExec(3);
   refuseNearFdLimit();
-  let term: ReturnType<typeof binding.fork>;
-  try {
-    term = binding.fork(
-      file, [...args], envList, cwd, options.cols ?? 80, options.rows ?? 24,
-      -1, -1, true, helperPath, (code, signal) => onExit(code, signal),
-    );
-  } catch (err) {
-    throw diagnoseSpawnFailure(err as Error);
-  }
+  const cols = options.cols ?? 80;
+  const rows = options.rows ?? 24;
+  const term = process.platform === 'linux'
+    ? spawnInPty(file, args, envList, env.PATH, cwd, cols, rows, (status) => onExit(status))
+    : forkInPty(file, args, envList, cwd, cols, rows, (status) => onExit(status));
   let console: PollConsole;
   try {
-    // forkpty leaves the master inheritable: without this every later child
-    // would hold this console open and it would never hang up.
-    check(native.setCloseOnExec(term.fd), 'setCloseOnExec', term.fd);
     console = poller.add(term.fd);
   } catch (err) {
     // A child nobody will read or stop (the poller was closed meanwhile)
@@ -102,16 +104,16 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   let reaped = false;
   // node-pty's thread reaps the child before its exit callback reaches us:
   // waitid(WNOWAIT) closes that window to the instant between it and kill.
+  // (Ours reaps in the callback's own turn: the peek then only agrees.)
   const unreaped = () => !reaped && native.reapChild(term.pid, true) >= 0;
   let leftovers: GroupLeftovers | undefined;
 
   const exited = new Promise<ExitStatus>((resolve) => {
-    onExit = (code, signal) => {
-      // node-pty's thread has just reaped the child: from here on its pid
-      // is not ours, only what it left in its group may be.
+    onExit = (status) => {
+      // The child has just been reaped: from here on its pid is not ours,
+      // only what it left in its group may be.
       reaped = true;
       leftovers = GroupLeftovers.find(term.pid);
-      const status = signal > 0 ? { exitCode: null, signal } : { exitCode: code, signal: null };
       whenDrained(console, options.drainTimeout ?? 1000).then(() => {
         console.close();
         resolve(status);
@@ -135,6 +137,64 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
       return leftovers?.signal(signal) ?? false;
     },
   };
+}
+
+interface Started {
+  fd: number;
+  pid: number;
+  pty: string;
+}
+
+// Linux: the addon's posix_spawn. The program is looked up in the child's
+// PATH here, as execvp would in a forked child.
+function spawnInPty(file: string, args: readonly string[], envList: string[], path: string | undefined, cwd: string, cols: number, rows: number, onExit: (s: ExitStatus) => void): Started {
+  const out = new Int32Array(2);
+  prepareChildWatch();
+  const r = native.spawnPty(resolveProgram(file, path, cwd), [file, ...args], envList, cwd, cols, rows, out);
+  if (r < 0) throw spawnFailure(-r, file);
+  const [pid, fd] = [out[0]!, out[1]!];
+  watchChild(pid, onExit);
+  const pty = native.ptsName(fd);
+  return { pid, fd, pty: typeof pty === 'string' ? pty : '' };
+}
+
+// Elsewhere: node-pty's forkpty, whose thread reports the exit.
+function forkInPty(file: string, args: readonly string[], envList: string[], cwd: string, cols: number, rows: number, onExit: (s: ExitStatus) => void): Started {
+  const { binding, helperPath } = nodePtyNative();
+  let term: Started;
+  try {
+    term = binding.fork(file, [...args], envList, cwd, cols, rows, -1, -1, true, helperPath, (code, signal) =>
+      onExit(signal > 0 ? { exitCode: null, signal } : { exitCode: code, signal: null }),
+    );
+  } catch (err) {
+    throw diagnoseSpawnFailure(err as Error);
+  }
+  // forkpty leaves the master inheritable: without this every later child
+  // would hold this console open and it would never hang up.
+  const r = native.setCloseOnExec(term.fd);
+  if (r < 0) {
+    sendSignal(term.pid, 'SIGKILL');
+    native.close(term.fd);
+    check(r, 'setCloseOnExec', term.fd);
+  }
+  return term;
+}
+
+// execvp's search: a name without a slash is looked for in each PATH entry
+// (relative entries from the child's cwd); the first executable file wins.
+// Not found, the name is passed on and the spawn fails with ENOENT.
+function resolveProgram(file: string, path: string | undefined, cwd: string): string {
+  if (file.includes('/')) return nodePath.resolve(cwd, file);
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const candidate = nodePath.resolve(cwd, dir === '' ? '.' : dir, file);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return file;
 }
 
 function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
