@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
@@ -520,6 +523,87 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Check(r));
 }
 
+
+// memfdCreate(name) -> fd | -errno. An anonymous file in memory, opened
+// close-on-exec: the state an upgrading server hands to its next program
+// (Linux >= 3.17; -ENOSYS elsewhere).
+Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(info.Env(), "argument 0 must be a string").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#if defined(__linux__) && defined(SYS_memfd_create)
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  return Result(info.Env(), Check(syscall(SYS_memfd_create, name.c_str(), 1U /* MFD_CLOEXEC */)));
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
+std::vector<std::string> Strings(const Napi::Array& a) {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).ToString().Utf8Value());
+  return out;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(&s[0]);
+  out.push_back(nullptr);
+  return out;
+}
+
+// execKeep(file, argv, envp, keep: Int32Array, running: Int32Array) ->
+// -errno, or nothing (the process is now file). Replaces this process's
+// program, keeping exactly the fds in keep open (FD_CLOEXEC cleared just
+// before the call, set again if it fails). The pid, its children, its
+// rlimits and cwd stay; every thread but this one, and every fd still
+// close-on-exec, goes. -EAGAIN, without trying: a pid in running has exited
+// since the caller looked (another thread may be about to reap it, and its
+// status would be lost with that thread). The signal mask is emptied for
+// the new program, whose runtime sets up its own handlers.
+Napi::Value ExecKeep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray() ||
+      !info[3].IsTypedArray() || !info[4].IsTypedArray()) {
+    Napi::TypeError::New(env, "expected (file, argv[], envp[], Int32Array, Int32Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+#if defined(__linux__)
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  std::vector<std::string> argv = Strings(info[1].As<Napi::Array>());
+  std::vector<std::string> envp = Strings(info[2].As<Napi::Array>());
+  std::vector<char*> argvp = Pointers(argv);
+  std::vector<char*> envpp = Pointers(envp);
+  auto keep = info[3].As<Napi::Int32Array>();
+  auto running = info[4].As<Napi::Int32Array>();
+  for (size_t i = 0; i < running.ElementLength(); i++) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, static_cast<id_t>(running[i]), &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != 0) {
+      return Result(env, -EAGAIN);
+    }
+  }
+  for (size_t i = 0; i < keep.ElementLength(); i++) {
+    int r = SetFlag(keep[i], F_GETFD, F_SETFD, FD_CLOEXEC, false);
+    if (r < 0) {
+      for (size_t j = 0; j < i; j++) SetFlag(keep[j], F_GETFD, F_SETFD, FD_CLOEXEC, true);
+      return Result(env, r);
+    }
+  }
+  sigset_t all, old;
+  sigemptyset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  execve(file.c_str(), argvp.data(), envpp.data());
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  for (size_t i = 0; i < keep.ElementLength(); i++) SetFlag(keep[i], F_GETFD, F_SETFD, FD_CLOEXEC, true);
+  return Result(env, -err);
+#else
+  return Result(env, -ENOSYS);
+#endif
+}
+
 }  // namespace
 
 void DefineSys(Napi::Env env, Napi::Object exports) {
@@ -548,6 +632,8 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("tcGetAttr", Napi::Function::New(env, TcGetAttr, "tcGetAttr"));
   exports.Set("tcSetAttr", Napi::Function::New(env, TcSetAttr, "tcSetAttr"));
   exports.Set("hungUp", Napi::Function::New(env, HungUp, "hungUp"));
+  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
+  exports.Set("execKeep", Napi::Function::New(env, ExecKeep, "execKeep"));
   exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
   exports.Set("termiosSize", Napi::Number::New(env, sizeof(struct termios)));
 }

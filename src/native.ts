@@ -65,6 +65,14 @@ export interface NativeAddon {
   hungUp(fd: number): number;
   /** An exclusive flock(2) that never waits: 0, or -errno (EWOULDBLOCK while held elsewhere). */
   lockFile(fd: number): number;
+  /** An anonymous in-memory file, close-on-exec (Linux); fd or -errno. */
+  memfdCreate(name: string): number;
+  /**
+   * Replaces this process's program (execve), keeping the fds in keep open;
+   * returns -errno if it could not, -EAGAIN (without trying) when a pid in
+   * running has exited since the caller looked.
+   */
+  execKeep(file: string, argv: string[], envp: string[], keep: Int32Array, running: Int32Array): number;
 }
 
 // src/native.ts and dist/native.js both sit one level below the package root.

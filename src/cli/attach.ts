@@ -3,7 +3,7 @@
 // (unless --read-only) until the detach keys, the console's end, or the
 // server's. The terminal is given back exactly as it was in every case.
 import { statusCode } from '../session/exit-status.js';
-import { ControlClient } from '../server/control-client.js';
+import { ConsoleFollower } from '../server/console-follower.js';
 import { ScreenMode } from '../session/screen-mode.js';
 import { DetachKeys, parseDetachKeys } from './detach-keys.js';
 import { consoleTarget, type TargetArgs } from './target.js';
@@ -22,37 +22,45 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
   const { stdin, stdout } = process;
   if (!stdin.isTTY || !stdout.isTTY) throw new UserError('attach needs a terminal (for scripts: tee, send, expect)', EX_USAGE);
   const keys = new DetachKeys(parseDetachKeys(args.detachKeys));
-  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  const target = await consoleTarget(args.name, args);
   const screen = new ScreenMode();
   let guard: TerminalGuard | undefined;
   let ending = `[lost the session server]`;
   let status = 1;
   let atLineStart = true;
 
-  client.on('data', (data) => {
-    screen.scan(data);
-    guard?.setAlternate(screen.alternate);
-    if (data.length > 0) atLineStart = data[data.length - 1] === 0x0a;
-    stdout.write(data);
-  });
-  client.on('message', (msg) => {
-    if (msg.event === 'end') {
-      ending = `[${String(msg.description)}]`;
-      status = statusCode({ exitCode: numberOrNull(msg.exitCode), signal: numberOrNull(msg.signal) });
-    } else if (msg.ok === false) {
-      ending = `[ptyplex: ${String(msg.error)}]`;
-    } else if (msg.event === 'hung-up') {
-      // Said once per hang-up: what is typed until a program opens the terminal again is dropped.
-      stdout.write(`\r\n[ptyplex: ${args.name} is hung up (nothing has its terminal open); keys are dropped]\r\n`);
-    } else if (msg.event === 'skipped' && !screen.alternate) {
-      stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
-    }
-  });
-  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-
   guard = TerminalGuard.enter(stdin);
+  let closed!: Promise<void>;
+  const listen = (client: ConsoleFollower) => {
+    client.on('data', (data) => {
+      screen.scan(data);
+      guard?.setAlternate(screen.alternate);
+      if (data.length > 0) atLineStart = data[data.length - 1] === 0x0a;
+      stdout.write(data);
+    });
+    client.on('message', (msg) => {
+      if (msg.event === 'end') {
+        ending = `[${String(msg.description)}]`;
+        status = statusCode({ exitCode: numberOrNull(msg.exitCode), signal: numberOrNull(msg.signal) });
+      } else if (msg.ok === false) {
+        ending = `[ptyplex: ${String(msg.error)}]`;
+      } else if (msg.event === 'hung-up') {
+        // Said once per hang-up: what is typed until a program opens the terminal again is dropped.
+        stdout.write(`\r\n[ptyplex: ${args.name} is hung up (nothing has its terminal open); keys are dropped]\r\n`);
+      } else if (msg.event === 'skipped' && !screen.alternate) {
+        stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
+      }
+    });
+    closed = new Promise<void>((resolve) =>
+      client.once('close', (how) => {
+        if (how.lost !== undefined) ending = `[ptyplex: ${how.lost}]`;
+        resolve();
+      }),
+    );
+  };
+  let client: ConsoleFollower;
   try {
-    await client.request({ op: 'attach', console: args.name, readOnly: args.readOnly, ...termSize() });
+    client = await ConsoleFollower.open(target, { op: 'attach', console: args.name, readOnly: args.readOnly, ...termSize() }, listen);
   } catch (err) {
     guard.restore();
     throw err;
@@ -64,7 +72,7 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
     client.close();
     // A server that does not answer (wedged, or gone without a word) must
     // not keep the terminal: hang up ourselves soon after.
-    setTimeout(() => client.socket.destroy(), 500).unref();
+    setTimeout(() => client.destroy(), 500).unref();
   };
   stdin.on('data', (input: Buffer) => {
     const { pass, detach: done } = keys.feed(input);

@@ -20,6 +20,7 @@ import type { StopArgs } from './stop.js';
 import type { StartArgs } from './start.js';
 import type { RestartArgs } from './restart.js';
 import type { TeeArgs } from './tee.js';
+import type { ResumeArgs } from './resume.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
 function runOptions(y: Argv) {
@@ -173,12 +174,23 @@ export async function main(argv: string[]): Promise<number> {
         status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
       },
     )
+    .command('upgrade', 'Replace the session\'s server with the ptyplex installed now, keeping every console running', (y) => y, async (a) => {
+      status = await (await import('./upgrade.js')).upgradeCommand(a as TargetArgs);
+    })
+    .command(
+      '__resume',
+      false,
+      (y) => y.option('state-fd', { type: 'number' }).option('check', { type: 'boolean', default: false }),
+      async (a) => {
+        status = await (await import('./resume.js')).resumeCommand(a as ResumeArgs);
+      },
+    )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
       status = await (await import('./kill-server.js')).killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, kill-server')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, upgrade, kill-server')
     .strict()
     .help()
     .alias('h', 'help')

@@ -24,6 +24,10 @@ import { consoleColor, makeChalk } from './color.js';
 import { parseDuration } from './duration.js';
 import { parseByteSize } from './byte-size.js';
 import { daemonReady, daemonSocket, startDaemon } from './daemon.js';
+import { upgradeServer } from '../server/upgrade.js';
+import type { HeldFile, UpgradeState } from '../server/upgrade-state.js';
+import { resumeServer } from './resume-server.js';
+import { BIN_ARGS, VERSION } from './self.js';
 import { loadSpecs } from './load-specs.js';
 import { serverSocket } from './server-socket.js';
 import type { TargetArgs } from './target.js';
@@ -55,23 +59,34 @@ export interface RunArgs extends TargetArgs {
   rows: number;
 }
 
-export async function runCommand(args: RunArgs): Promise<number> {
+/** What `run` hands to its next program in an upgrade (see upgrade.ts). */
+export interface RunHandover {
+  args: RunArgs;
+  specs: ConsoleSpec[];
+  socket: string;
+  daemon: boolean;
+}
+
+/** resumed: this server's previous program's state (an upgrade), instead of starting anew. */
+export async function runCommand(args: RunArgs, resumed?: UpgradeState): Promise<number> {
   const killTimeout = parseDuration(args.killTimeout, 'kill-timeout');
   const ringSize = parseByteSize(args.replaySize, 'replay-size');
   const clientQueue = parseByteSize(args.clientQueue, 'client-queue');
   if (args.logPlain && args.logDir === undefined) throw new UserError('--log-plain needs --log-dir');
-  const adoptions = adoptRequests(args);
-  const specs = loadSpecs({ ...args, allowEmpty: adoptions.length > 0 });
-  for (const s of specs) {
+  const handover = resumed?.run as RunHandover | undefined;
+  const adoptions = handover === undefined ? adoptRequests(args) : [];
+  const specs = handover?.specs ?? loadSpecs({ ...args, allowEmpty: adoptions.length > 0 });
+  for (const s of handover === undefined ? specs : []) {
     if (s.adopt === undefined) continue;
     const stop = { ...(s.stop && { stop: s.stop }), ...(s.stopAfter && { stopAfter: s.stopAfter }), ...(s.dependsOn && { dependsOn: s.dependsOn }) };
     // A console of the file is one console, like a cmd: its socket takes one master.
     adoptions.push({ socket: path.resolve(s.adopt), name: s.name, once: true, ...closeOnHangupOf(args), stop });
   }
   const spawned = specs.filter((s) => s.adopt === undefined);
-  const daemon = daemonSocket();
-  const socket = daemon ?? (await serverSocket(args));
+  const daemon = handover === undefined ? daemonSocket() : handover.daemon ? handover.socket : undefined;
+  const socket = handover?.socket ?? daemon ?? (await serverSocket(args));
   if (args.detach && daemon === undefined) return startDaemon(socket, `${socket}.log`);
+  const inherited = new Map((resumed?.files ?? []).map((f) => [f.path, f]));
 
   const stdout = process.stdout;
   // A terminal that went away (SIGHUP) or a closed pipe must not kill the
@@ -90,16 +105,16 @@ export async function runCommand(args: RunArgs): Promise<number> {
   };
   // Everything that can fail (log files) is opened before anything starts.
   const log = (line: string) => process.stderr.write(chalk.dim(`ptyplex: ${line}\n`));
-  const fileSinks = (spec: ConsoleSpec) => openFileSinks(spec, args, consoleSize(spec, size()), log);
+  const fileSinks = (spec: ConsoleSpec) => openFileSinks(spec, args, consoleSize(spec, size()), log, inherited);
   const plans = new Map(spawned.map((spec, i) => [spec.name, [...terminalSink(spec, i, labelled), ...fileSinks(spec)]]));
 
-  const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket } });
+  const session = new Session({ ringSize, env: { PTYPLEX_SOCKET: socket }, ...(resumed && { startedAt: resumed.startedAt }) });
   // Consoles that arrive later (`ptyplex new`, adopted) are always
   // labelled: they share the terminal.
   const laterSinks = (spec: ConsoleSpec) => [...terminalSink(spec, session.consoles.size, true), ...fileSinks(spec)];
   const adoption = new Adoption(session, laterSinks, size, log);
   const supervisor = new Supervisor(session, spawned, { sinksFor: (spec) => plans.get(spec.name) ?? laterSinks(spec), size });
-  const server = new ControlServer(session, {
+  const server: ControlServer = new ControlServer(session, {
     path: socket,
     name: path.basename(socket),
     clientQueue,
@@ -113,8 +128,15 @@ export async function runCommand(args: RunArgs): Promise<number> {
       session.stop('SIGHUP', killTimeout);
     },
     log,
+    version: VERSION,
+    generation: resumed?.generation ?? 0,
+    upgrade: (): Promise<string> => {
+      const run: RunHandover = { args, specs, socket, daemon: daemon !== undefined };
+      return upgradeServer({ session, server, adoption, supervisor, generation: resumed?.generation ?? 0, program: BIN_ARGS, run, log });
+    },
   });
-  await server.listen();
+  if (resumed === undefined) await server.listen();
+  else await resumeServer(resumed, { session, server, adoption, supervisor, sinksFor: (spec) => plans.get(spec.name) ?? laterSinks(spec), log });
   session.on('end', (end) => {
     const c = session.consoles.get(end.name);
     for (const sink of c?.sinks ?? []) sink.note?.(chalk.dim(describeEnd(end.name, end.exit)));
@@ -124,6 +146,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   try {
     for (const a of adoptions) await adoption.listen(a);
     supervisor.startAll();
+    if (resumed !== undefined) log(`upgraded: generation ${resumed.generation}, ptyplex ${VERSION}, ${resumed.consoles.length} console(s) taken over`);
     refuseStartFailure(session, supervisor);
   } catch (err) {
     // All or nothing: the consoles already started are stopped, so a run
@@ -238,13 +261,15 @@ function makeDir(dir: string): void {
 // that cannot be written is reported at once, not after work was done.
 // One that fails later (a full disk) is reported and dropped; the console
 // and its other outputs go on.
-function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; rows: number }, log: (line: string) => void): Sink[] {
+function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; rows: number }, log: (line: string) => void, inherited: ReadonlyMap<string, HeldFile>): Sink[] {
   const sinks: Sink[] = [];
-  const open = (dir: string, what: string, make: (file: string) => FileSink) => {
+  const open = (dir: string, what: string, make: MakeSink) => {
     const file = path.join(dir, `${spec.name}${what}`);
     try {
-      makeDir(dir);
-      const sink = make(file);
+      // After an upgrade: the same file, open where the last program left it.
+      const held = inherited.get(file);
+      if (held === undefined) makeDir(dir);
+      const sink = held === undefined ? make(file) : resumeSink(file, held, make);
       sink.onError((err) => log(`${spec.name}: cannot write ${file}: ${errorCode(err)}; that file stops here, the console goes on`));
       sinks.push(sink);
     } catch (err) {
@@ -252,11 +277,17 @@ function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; r
     }
   };
   if (args.logDir !== undefined) {
-    open(args.logDir, '.log', (f) => new FileSink(f));
-    if (args.logPlain) open(args.logDir, '.plain.log', (f) => new PlainLogSink(f));
+    open(args.logDir, '.log', (f, fd) => new FileSink(f, fd));
+    if (args.logPlain) open(args.logDir, '.plain.log', (f, fd) => new PlainLogSink(f, fd));
   }
   if (args.record !== undefined) {
-    open(args.record, '.cast', (f) => new CastSink(f, { ...size, command: spec.cmd, title: spec.name }));
+    open(args.record, '.cast', (f, fd, elapsed) => new CastSink(f, { ...size, command: spec.cmd, title: spec.name }, fd === undefined ? undefined : { fd, elapsed: elapsed ?? 0 }));
   }
   return sinks;
+}
+
+type MakeSink = (file: string, fd?: number, elapsed?: number) => FileSink;
+
+function resumeSink(file: string, held: HeldFile, make: MakeSink): FileSink {
+  return make(file, held.fd, held.elapsed);
 }

@@ -3,7 +3,7 @@
 // with their names. --no-follow prints what is held and exits.
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { ControlClient } from '../server/control-client.js';
+import { ConsoleFollower } from '../server/console-follower.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleColor, makeChalk } from './color.js';
 import { consoleTarget, type TargetArgs } from './target.js';
@@ -23,24 +23,36 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   let stopping = false;
   // Connect to every session first: a console in no session fails before
   // anything is printed (with -L/-S the server says so, on the first reply).
-  const clients = await Promise.all(args.names.map(async (name) => ControlClient.connect(await consoleTarget(name, args))));
-  const followed = clients.map((client, i) => {
+  const targets = await Promise.all(args.names.map((name) => consoleTarget(name, args)));
+  const followed = targets.map((target, i) => {
     const name = args.names[i]!;
     const sink = args.names.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${name.padEnd(width)} | `) }) : undefined;
-    client.on('data', (data) => (sink ? sink.write(data) : out.write(data)));
     let finished = false;
-    client.on('message', (msg) => {
-      if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${name}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
-      if (msg.event === 'end' || msg.event === 'eof') finished = true;
+    let lost: string | undefined;
+    const listen = (client: ConsoleFollower) => {
+      client.on('data', (data) => (sink ? sink.write(data) : out.write(data)));
+      client.on('message', (msg) => {
+        if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${name}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
+        if (msg.event === 'end' || msg.event === 'eof') finished = true;
+      });
+      return new Promise<boolean>((resolve) =>
+        client.once('close', (how) => {
+          lost = how.lost;
+          resolve(finished || stopping);
+        }),
+      ).then(async (ok) => {
+        await sink?.end();
+        if (!ok) process.stderr.write(`ptyplex: ${name}: ${lost ?? 'the session server hung up before the console ended'}\n`);
+        return ok;
+      });
+    };
+    let done!: Promise<boolean>;
+    const client = ConsoleFollower.open(target, { op: 'tee', console: name, follow: args.follow }, (f) => {
+      done = listen(f);
     });
-    const done = new Promise<boolean>((resolve) => client.once('close', () => resolve(finished || stopping))).then(async (ok) => {
-      await sink?.end();
-      if (!ok) process.stderr.write(`ptyplex: ${name}: the session server hung up before the console ended\n`);
-      return ok;
-    });
-    return { client, done, request: client.request({ op: 'tee', console: name, follow: args.follow }) };
+    return { client, done: client.then(() => done) };
   });
-  await Promise.all(followed.map((f) => f.request));
+  const clients = await Promise.all(followed.map((f) => f.client));
   const stop = () => {
     stopping = true;
     clients.forEach((c) => c.close());

@@ -30,6 +30,7 @@ export class ConsoleReadable extends Readable {
   private readonly scratch = (shared ??= Buffer.allocUnsafeSlow(SCRATCH));
   private waiting = false;
   private yielded = false;
+  private stopped = false;
 
   constructor(
     private readonly console: PollConsole,
@@ -42,12 +43,27 @@ export class ConsoleReadable extends Readable {
     this.pump();
   }
 
+  /**
+   * Reads nothing more from the console until resumeReads: what its child
+   * writes meanwhile waits in the kernel's PTY buffer (an upgrade hands
+   * the master over with it). What was read already still flows out.
+   */
+  stopReads(): void {
+    this.stopped = true;
+  }
+
+  resumeReads(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.pump();
+  }
+
   // Reads until the kernel has nothing (then waits for the next signal), the
   // console is shut down (end of stream), or the consumer is full. Reads are
   // gathered into one chunk: a PTY hands out at most 4 KiB a read, and one
   // push per read would cost more than the reads themselves.
   private pump(): void {
-    if (this.waiting || this.yielded || this.destroyed) return;
+    if (this.waiting || this.yielded || this.destroyed || this.stopped) return;
     for (let turn = 0; ; turn++) {
       if (turn === BUDGET) {
         // Edge-triggered: nothing will announce the data still queued, so

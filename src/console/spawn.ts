@@ -46,6 +46,8 @@ export interface ExitStatus {
 export interface SpawnedConsole {
   readonly console: PollConsole;
   readonly pid: number;
+  /** True once the child's exit was collected (its output may still be draining). */
+  readonly exitSeen: boolean;
   /** The slave's path, e.g. /dev/pts/3. */
   readonly pty: string;
   /** Settles after the child exited and its last byte was read. */
@@ -124,6 +126,9 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   return {
     console,
     pid: term.pid,
+    get exitSeen() {
+      return reaped;
+    },
     pty: term.pty,
     exited,
     resize: (cols, rows) => console.resize(cols, rows),
@@ -209,7 +214,7 @@ function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
 // Resolves once the reader has met the hang-up (EIO: every byte the child
 // wrote has been read; the kernel flushes its queue before reporting EIO),
 // or has sat drained for `timeout` ms with the slave still held open.
-function whenDrained(console: PollConsole, timeout: number): Promise<void> {
+export function whenDrained(console: PollConsole, timeout: number): Promise<void> {
   if (console.isHungUp || console.closed) return Promise.resolve();
   return new Promise((resolve) => {
     const off = console.onHangup(done);

@@ -4,7 +4,13 @@
 // socket listens the session is held open, even with no console yet.
 import { startOrphanReaper } from '../console/orphan-reaper.js';
 import { native } from '../native.js';
-import { ConsoleSocketListener } from './console-socket.js';
+import { ConsoleSocketListener, type HeldListener } from './console-socket.js';
+
+/** A console socket listening when the server upgraded, and what it was asked. */
+export interface HeldAdoption {
+  req: AdoptRequest;
+  listener: HeldListener;
+}
 import type { ConsoleSpec } from '../config/console-spec.js';
 import type { Session } from '../session/session.js';
 import type { Sink } from '../session/sinks/sink.js';
@@ -24,6 +30,7 @@ export interface AdoptRequest {
 
 export class Adoption {
   private readonly listeners = new Map<ConsoleSocketListener, () => void>();
+  private readonly requests = new Map<ConsoleSocketListener, AdoptRequest>();
   private reaping = false;
   private stopReaper: () => void = () => undefined;
 
@@ -35,9 +42,11 @@ export class Adoption {
   ) {}
 
   /** Listens on req.socket; resolves once listening, throws SessionError if it cannot. */
-  async listen(req: AdoptRequest): Promise<void> {
+  async listen(req: AdoptRequest, held?: HeldListener): Promise<void> {
     const listener = new ConsoleSocketListener(req.socket);
-    await listener.listen();
+    if (held !== undefined) await listener.resume(held);
+    else await listener.listen();
+    this.requests.set(listener, req);
     // A container started by one of our consoles (`runc run -d`) is
     // re-parented to us when the runtime exits: its exit status becomes
     // ours to collect, and the adopted console ends with it.
@@ -64,6 +73,25 @@ export class Adoption {
     });
   }
 
+  /** The sockets listening now, for an upgrade to hand over. */
+  get held(): HeldAdoption[] {
+    return [...this.requests].flatMap(([l, req]) => (l.held === undefined ? [] : [{ req, listener: l.held }]));
+  }
+
+  /** Whether this made the process a subreaper (an upgraded server does it again). */
+  get subreaper(): boolean {
+    return this.reaping;
+  }
+
+  /** Reaps orphans again after an upgrade, with no socket to listen on. */
+  reapOrphans(): void {
+    if (this.reaping) return;
+    const stop = startOrphanReaper(() => [...this.session.consoles.values()].flatMap((c) => (c.child.pid === null ? [] : [c.child.pid])));
+    if (stop === undefined) return;
+    this.reaping = true;
+    this.stopReaper = stop;
+  }
+
   /** Every socket being listened on. */
   get sockets(): string[] {
     return [...this.listeners.keys()].map((l) => l.path);
@@ -84,5 +112,6 @@ export class Adoption {
     listener.close();
     this.listeners.get(listener)?.();
     this.listeners.delete(listener);
+    this.requests.delete(listener);
   }
 }

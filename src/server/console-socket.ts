@@ -19,7 +19,13 @@ import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
 import { modeText } from './socket-dir.js';
-import { listenUnix, myUid, socketFd, type BoundSocket } from './unix-socket.js';
+import { heldSocket, listenOnFd, listenUnix, myUid, serverFd, socketFd, type BoundSocket, type HeldSocket } from './unix-socket.js';
+
+/** A listening console socket as an upgrade hands it over: its fd and its lock. */
+export interface HeldListener {
+  fd: number;
+  socket: HeldSocket;
+}
 
 /** The largest name a runtime may send (runc's limit is 4096 with the NUL). */
 export const MAX_NAME = 4095;
@@ -131,6 +137,21 @@ export class ConsoleSocketListener extends EventEmitter<ConsoleSocketEvents> {
     for (const drop of [...this.pending]) drop();
     this.poller?.close();
     this.poller = undefined;
+  }
+
+  /** Goes on listening on a socket the previous program held (an upgrade). */
+  async resume(held: HeldListener): Promise<void> {
+    const server = net.createServer({ pauseOnConnect: true }, (sock) => this.accept(sock));
+    await listenOnFd(server, held.fd);
+    this.bound = heldSocket(held.socket);
+    this.server = server;
+    this.poller = new Poller();
+  }
+
+  /** What the next program needs to go on listening, if listening. */
+  get held(): HeldListener | undefined {
+    const fd = this.server === undefined ? undefined : serverFd(this.server);
+    return fd === undefined || this.bound === undefined ? undefined : { fd, socket: this.bound.held };
   }
 
   get listening(): boolean {

@@ -35,6 +35,8 @@ export interface ControlClientEvents {
 export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly decoder = new FrameDecoder(MAX_REPLY);
   private reply: ((msg: Record<string, unknown>) => void) | undefined;
+  /** True once the server hung up (a reply that failed for that, rather than a refusal). */
+  hungUp = false;
 
   private constructor(
     readonly socket: net.Socket,
@@ -44,6 +46,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => undefined); // close follows, and says enough.
     socket.once('close', () => {
+      this.hungUp = true;
       this.reply?.({ ok: false, error: `the session server at ${path} hung up` });
       this.emit('close', { truncated: this.decoder.buffered > 0 });
     });

@@ -18,7 +18,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { SessionError } from './session-error.js';
-import { listenUnix, myUid, peerUid, socketFd, trustedUid, type BoundSocket } from './unix-socket.js';
+import { heldSocket, listenOnFd, listenUnix, myUid, peerUid, serverFd, socketFd, trustedUid, type BoundSocket, type HeldSocket } from './unix-socket.js';
 import type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
 import { openFileLimit, ptyMax } from '../console/limits.js';
 import type { Supervisor } from '../session/supervisor.js';
@@ -43,6 +43,18 @@ export interface ControlServerOptions {
   killServer(): void;
   /** The server's own messages: a refused peer, a dropped client. */
   log(line: string): void;
+  /** ptyplex's version, and how many upgrades this server has been through. */
+  version?: string;
+  generation?: number;
+  /** `ptyplex upgrade`: replaces the server's program; resolves only if it failed, with why. */
+  upgrade?(): Promise<string>;
+}
+
+/** A client following a console: what an upgrade tells it to resume from. */
+interface Follower {
+  console: SessionConsole;
+  /** Keyboard input bytes taken from it (dropped ones count: it need not send them again). */
+  input: number;
 }
 
 type FrameHandler = (frame: Frame) => void;
@@ -63,6 +75,9 @@ export class ControlServer {
   private readonly attached = new Map<SessionConsole, number>();
   /** Replies still being worked on (stop): answered before the server closes. */
   private readonly busy = new Set<Promise<unknown>>();
+  private readonly followers = new Map<Socket, Follower>();
+  /** Set while an upgrade is under way: new requests are refused, input is not read. */
+  private upgrading = false;
 
   constructor(
     private readonly session: Session,
@@ -101,6 +116,54 @@ export class ControlServer {
     clearTimeout(timer);
   }
 
+  /** Goes on serving the socket a previous program of this server bound (an upgrade). */
+  async resume(fd: number, held: HeldSocket): Promise<void> {
+    const server = net.createServer((sock) => this.accept(sock));
+    await listenOnFd(server, fd);
+    this.bound = heldSocket(held);
+    this.server = server;
+    server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
+  }
+
+  /** The listening socket and its lock, for an upgrade to hand over. */
+  get held(): { fd: number; socket: HeldSocket } | undefined {
+    const fd = this.server === undefined ? undefined : serverFd(this.server);
+    return fd === undefined || this.bound === undefined ? undefined : { fd, socket: this.bound.held };
+  }
+
+  /** True while stop or restart scripts are being run for a client. */
+  get working(): boolean {
+    return this.busy.size > 0;
+  }
+
+  /**
+   * An upgrade begins (on) or was given up (off): requests that arrive
+   * meanwhile are refused, and no more keyboard input is read from
+   * attached clients (what they sent is still in the socket, and they send
+   * it again to whichever program then serves them).
+   */
+  setUpgrading(on: boolean): void {
+    this.upgrading = on;
+    for (const sock of this.followers.keys()) if (on) sock.pause();
+    else sock.resume();
+  }
+
+  /**
+   * Tells every following client "server upgrading", with the output offset
+   * it has been sent up to and the input bytes taken from it, then hangs
+   * up once it has it all; one that does not take it within grace ms is cut off.
+   */
+  async releaseFollowers(grace = 2000): Promise<void> {
+    const closing: Promise<unknown>[] = [];
+    for (const [sock, f] of this.followers) {
+      closing.push(new Promise((resolve) => (sock.destroyed ? resolve(undefined) : sock.once('close', resolve))));
+      sock.end(jsonFrame({ event: 'upgrading', offset: f.console.hub.bytes, input: f.input }));
+    }
+    const timer = setTimeout(() => this.followers.forEach((_, s) => s.destroy()), grace);
+    await Promise.all(closing);
+    clearTimeout(timer);
+  }
+
   /** What `ls` shows of this session. */
   describe(): SessionInfo {
     return {
@@ -108,6 +171,7 @@ export class ControlServer {
       socket: this.options.path,
       pid: process.pid,
       startedAt: new Date(this.session.startedAt).toISOString(),
+      server: { pid: process.pid, version: this.options.version ?? 'unknown', started: new Date(this.session.startedAt).toISOString(), generation: this.options.generation ?? 0 },
       limits: serverLimits(),
       consoles: [...[...this.session.consoles.values()].map((c) => this.describeConsole(c)), ...notStartedInfo(this.supervising)],
     };
@@ -162,6 +226,7 @@ export class ControlServer {
           }
           clearTimeout(timer);
           if (frame.type !== FRAME_JSON) throw new ProtocolError('data before a request');
+          if (this.upgrading) throw new SessionError(UPGRADING);
           handler = this.serve(sock, new Request(frame.message));
         }
       } catch (err) {
@@ -218,6 +283,9 @@ export class ControlServer {
       case 'restart':
         this.reply(sock, restartConsoles(this.supervising, req.optionalStringList('consoles') ?? []).then((report) => ({ report })));
         return ignore;
+      case 'upgrade':
+        this.upgrade(sock);
+        return ignore;
       case 'kill-server':
         // The client waits for the hang-up, which comes when the server exits.
         sock.write(jsonFrame({ ok: true }));
@@ -226,6 +294,18 @@ export class ControlServer {
       default:
         throw new ProtocolError(`unknown request "${req.op}"`);
     }
+  }
+
+  // The reply comes only if the upgrade failed: on success this process
+  // runs another program, and the client sees its connection close.
+  private upgrade(sock: Socket): void {
+    const run = this.options.upgrade;
+    if (run === undefined) throw new SessionError('this server cannot be upgraded');
+    const done = run().then(
+      (why) => sock.end(jsonFrame({ ok: false, error: why })),
+      (err: Error) => sock.end(jsonFrame({ ok: false, error: `upgrade failed: ${err.message}` })),
+    );
+    void done;
   }
 
   private noConsole(name: string): SessionError {
@@ -246,13 +326,18 @@ export class ControlServer {
   }
 
   private attach(sock: Socket, req: Request): FrameHandler {
-    const c = this.consoleFor(req, true);
+    const from = req.optionalNumber('from');
+    // A client coming back after an upgrade sees the console's end, if it came meanwhile.
+    const c = this.consoleFor(req, from === undefined);
     const readOnly = req.flag('readOnly');
     const writer = { cols: req.size('cols'), rows: req.size('rows') };
     const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
     const feed = this.feed(sock, c, redraw);
     sock.write(jsonFrame({ ok: true, console: c.name }));
-    writeData(sock, c.hub.replay());
+    writeData(sock, from === undefined ? c.hub.replay() : resumeFrom(c, from, feed));
+    const follower: Follower = { console: c, input: 0 };
+    this.followers.set(sock, follower);
+    sock.once('close', () => this.followers.delete(sock));
     follow(sock, c, feed);
     this.attached.set(c, (this.attached.get(c) ?? 0) + 1);
     if (!readOnly) c.touchWriter(writer);
@@ -274,6 +359,7 @@ export class ControlServer {
     });
     return (frame) => {
       if (frame.type === FRAME_DATA) {
+        follower.input += frame.data.length;
         if (readOnly) return;
         c.touchWriter(writer);
         // The socket is never paused for input: a console that does not
@@ -302,15 +388,18 @@ export class ControlServer {
   private tee(sock: Socket, req: Request): void {
     const c = this.consoleFor(req, false);
     const from = req.optionalString('from') === 'input' ? c.inputMark : 0;
+    const at = req.optionalNumber('offset');
     const following = req.flag('follow') && c.exit === undefined;
     const feed = this.feed(sock, c);
     sock.write(jsonFrame({ ok: true, console: c.name }));
-    writeData(sock, c.hub.replay(from));
+    writeData(sock, at === undefined ? c.hub.replay(from) : resumeFrom(c, at, feed));
     if (!following) {
       feed.send(c.exit === undefined ? { event: 'eof' } : endEvent(c));
       sock.end();
       return;
     }
+    this.followers.set(sock, { console: c, input: 0 });
+    sock.once('close', () => this.followers.delete(sock));
     follow(sock, c, feed);
   }
 
@@ -394,6 +483,18 @@ export class ControlServer {
 }
 
 const ignore: FrameHandler = () => undefined;
+
+const UPGRADING = 'the session server is upgrading; try again in a moment';
+
+// What a client that was at offset `from` (before an upgrade) has not seen:
+// exactly the bytes since, or, if the ring no longer holds them all, what
+// it holds (the client is told how much it missed).
+function resumeFrom(c: SessionConsole, from: number, feed: ClientFeed): Buffer {
+  const start = c.hub.ring.start;
+  if (from >= start) return c.hub.ring.since(Math.min(from, c.hub.bytes));
+  feed.send({ event: 'skipped', bytes: start - from });
+  return c.hub.replay(from);
+}
 
 // A client follows a console's output until the console ends (it is told
 // how, then hung up on) or it leaves (then nothing of it is kept).

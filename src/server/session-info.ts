@@ -38,11 +38,22 @@ export interface ServerLimits {
   ptys: number | null;
 }
 
+/** The session's server: its process, its ptyplex, and how many upgrades it has had. */
+export interface ServerInfo {
+  pid: number;
+  version: string;
+  /** When the session's first program started (an upgrade keeps it). */
+  started: string;
+  /** 0 at start, +1 per upgrade. */
+  generation: number;
+}
+
 export interface SessionInfo {
   name: string;
   socket: string;
   pid: number;
   startedAt: string;
+  server: ServerInfo;
   limits: ServerLimits;
   consoles: ConsoleInfo[];
 }

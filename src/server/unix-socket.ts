@@ -38,6 +38,49 @@ export function myUid(): number {
 /** A socket file we bound: release() removes it (if still ours) and lets the next server in. */
 export interface BoundSocket {
   release(): void;
+  /** What the server's next program needs to go on holding it (an upgrade). */
+  readonly held: HeldSocket;
+}
+
+/** A bound socket's path, its lock's fd and the file's identity: plain data. */
+export interface HeldSocket {
+  path: string;
+  lockFd: number;
+  ino: number;
+  dev: number;
+}
+
+/** The BoundSocket a server's previous program held (its lock fd inherited). */
+export function heldSocket(held: HeldSocket): BoundSocket {
+  return boundSocket(held.path, held.lockFd, held.ino, held.dev);
+}
+
+function boundSocket(path: string, lock: number, ino: number, dev: number): BoundSocket {
+  return {
+    held: { path, lockFd: lock, ino, dev },
+    release() {
+      // Someone may have put another socket there since: that one is not ours to remove.
+      if (sameFile(path, { ino, dev })) removeStale(path);
+      unlockSocket(path, lock);
+    },
+  };
+}
+
+/** The listening descriptor of a net.Server (for an upgrade to keep). */
+export function serverFd(server: Server): number | undefined {
+  const handle = (server as unknown as { _handle?: { fd?: unknown } })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
+}
+
+/** Listens on fd, a socket already bound and listening (inherited). */
+export function listenOnFd(server: Server, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -79,13 +122,7 @@ export async function listenUnix(server: Server, path: string, busy: string): Pr
     throw err;
   }
   const bound = fs.lstatSync(path);
-  return {
-    release() {
-      // Someone may have put another socket there since: that one is not ours to remove.
-      if (sameFile(path, bound)) removeStale(path);
-      unlockSocket(path, lock);
-    },
-  };
+  return boundSocket(path, lock, bound.ino, bound.dev);
 }
 
 /** Removes a stale socket, unless a server is starting on it right now (it holds the lock). */
@@ -135,7 +172,7 @@ function unlockSocket(path: string, fd: number): void {
 }
 
 /** Whether path still names the file st was taken of. */
-function sameFile(path: string, st: fs.Stats): boolean {
+function sameFile(path: string, st: { ino: number; dev: number }): boolean {
   try {
     const now = fs.lstatSync(path);
     return now.ino === st.ino && now.dev === st.dev;

@@ -49,6 +49,21 @@ export class RingBuffer {
     this.buf = grown;
   }
 
+  /**
+   * Starts a fresh ring as one that held `data` as its last bytes, with
+   * `end` bytes written in all: what a server hands to its next program.
+   */
+  restore(data: Buffer, end: number): void {
+    if (this.total !== 0) throw new Error('restore into a ring already written');
+    if (end > data.length && this.capacity > 0) {
+      this.buf = Buffer.alloc(this.capacity);
+      this.total = end - data.length;
+    } else {
+      this.total = end - data.length;
+    }
+    this.write(data);
+  }
+
   /** A copy of the bytes from offset `from` (clamped to what is held) to the end. */
   since(from: number): Buffer {
     const begin = Math.min(Math.max(from, this.start), this.total);

@@ -15,6 +15,12 @@ export class ScreenMode {
     return this.alt;
   }
 
+  /** Set from a handed-over state (an upgrade): the screen the console was on. */
+  set alternate(on: boolean) {
+    this.alt = on;
+    this.tail = '';
+  }
+
   scan(chunk: Buffer): void {
     // latin1 maps bytes to chars one to one: cheap, and the sequences are ASCII.
     if (chunk.indexOf(ESC) < 0 && this.tail === '') return;

@@ -5,6 +5,7 @@
 // write at a time, in arrival order).
 import type { AdoptedConsole } from '../console/adopt.js';
 import type { ExitStatus, SpawnedConsole } from '../console/spawn.js';
+import type { ConsoleReadable } from '../console/console-stream.js';
 import type { WindowSize } from '../console/poll-console.js';
 import type { ConsoleSpec } from '../config/console-spec.js';
 import { OutputHub } from './output-hub.js';
@@ -45,6 +46,12 @@ export class SessionConsole {
   private inputQueue: Promise<unknown> = Promise.resolve();
   private pendingInput = 0;
   private readonly endListeners = new Set<() => void>();
+  /** The reader of the current run: an upgrade stops and resumes its reads. */
+  reader: ConsoleReadable | undefined;
+  /** Settles once the current run's output has gone through every sink. */
+  flushed: Promise<void> = Promise.resolve();
+  /** How it was adopted (an upgrade adopts it again the same way). */
+  adoptOptions: { closeOnHangup?: number; reapLeader?: boolean } | undefined;
 
   constructor(
     readonly spec: ConsoleSpec,

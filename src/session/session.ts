@@ -19,6 +19,9 @@ import type { ConsoleScript } from '../config/stop-script.js';
 import { tee } from './tee.js';
 import { signalName } from './exit-status.js';
 import type { ExitStatus } from '../console/spawn.js';
+import { resumeChild } from '../console/resumed-child.js';
+import { PollConsole } from '../console/poll-console.js';
+import type { ConsoleState } from './console-state.js';
 
 export type { ConsoleEnd } from './session-console.js';
 
@@ -27,6 +30,8 @@ export interface SessionOptions {
   ringSize?: number;
   /** Extra environment for every child (e.g. the control socket's path). */
   env?: Record<string, string>;
+  /** When the session began (an upgraded server keeps its first program's). */
+  startedAt?: number;
 }
 
 export interface SessionEvents {
@@ -43,7 +48,7 @@ export const DEFAULT_RING_SIZE = 256 * 1024;
 export class Session extends EventEmitter<SessionEvents> {
   readonly consoles = new Map<string, SessionConsole>();
   readonly ends: ConsoleEnd[] = [];
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   private readonly poller = new ConsolePoller();
   private killTimer: NodeJS.Timeout | undefined;
   private holds = 0;
@@ -54,6 +59,43 @@ export class Session extends EventEmitter<SessionEvents> {
 
   constructor(private readonly options: SessionOptions = {}) {
     super();
+    this.startedAt = options.startedAt ?? Date.now();
+  }
+
+  /**
+   * Takes back a console its server's previous program ran (an upgrade):
+   * the same child (pid) and master, its output so far, counters and state.
+   */
+  resume(state: ConsoleState, sinks: readonly Sink[], ends: readonly ConsoleEnd[]): SessionConsole {
+    const { spec } = state;
+    if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
+    const hub = new OutputHub(this.options.ringSize ?? DEFAULT_RING_SIZE);
+    hub.ring.restore(Buffer.from(state.ring, 'base64'), state.ringEnd);
+    hub.screen.alternate = state.alternate;
+    let child: SpawnedConsole | AdoptedConsole;
+    if (state.fd === null) child = endedChild(state);
+    else if (state.pid === null) child = adopt(state.fd, { poller: this.poller, ...state.adopted });
+    else child = resumeChild(state.fd, state.pid, state.pty, this.poller);
+    const c = new SessionConsole(spec, child, sinks, hub);
+    c.life.restarts = state.restarts;
+    c.life.stopping = state.stopping;
+    c.life.runStart = state.runStart;
+    c.inputMark = state.inputMark;
+    c.startedAt = state.startedAt;
+    c.adoptOptions = state.adopted;
+    this.consoles.set(spec.name, c);
+    if (state.exit !== null || state.fd === null) {
+      const end = ends.find((e) => e.name === spec.name) ?? { name: spec.name, exit: state.exit ?? { exitCode: null, signal: null } };
+      c.ended = Promise.resolve(end);
+      c.done = c.ended;
+      c.markEnded(end.exit);
+    } else {
+      this.follow(c);
+      c.done = this.runs(c);
+    }
+    this.emit('start', c);
+    this.emit('change');
+    return c;
   }
 
   /** Starts spec's command with `$SHELL -c` in a new PTY, teed to sinks. */
@@ -117,11 +159,14 @@ export class Session extends EventEmitter<SessionEvents> {
   adopt(spec: ConsoleSpec, fd: number, sinks: readonly Sink[], size: { cols: number; rows: number }, options: { closeOnHangup?: number; reapLeader?: boolean } = {}): SessionConsole {
     if (this.consoles.has(spec.name)) throw new Error(`a console named "${spec.name}" already exists`);
     const child = adopt(fd, { poller: this.poller, ...options });
+    const adopted = { ...options };
     // A runtime that set no size leaves 0x0, which line editors cannot
     // work with: give it the session's until a client sets its own.
     const now = child.console.size();
     if (now.cols === 0 || now.rows === 0) child.resize(size.cols, size.rows);
-    return this.track(spec, child, sinks);
+    const c = this.track(spec, child, sinks);
+    c.adoptOptions = adopted;
+    return c;
   }
 
   /** A name not taken yet: base, else base-2, base-3 ... */
@@ -164,7 +209,9 @@ export class Session extends EventEmitter<SessionEvents> {
   // the end is still reported, and `ended` never rejects.
   private follow(c: SessionConsole): void {
     const child = c.child;
-    const flushed = tee(new ConsoleReadable(child.console), [...c.sinks, c.hub], true).catch(() => undefined);
+    c.reader = new ConsoleReadable(child.console);
+    const flushed = tee(c.reader, [...c.sinks, c.hub], true).catch(() => undefined);
+    c.flushed = flushed;
     c.ended = Promise.all([child.exited, flushed]).then(([exit]) => {
       c.exit = exit;
       return { name: c.name, exit };
@@ -295,3 +342,14 @@ function end(c: SessionConsole, signal: NodeJS.Signals): void {
   else c.signalGroup(signal);
 }
 
+
+// A console that had ended for good before the upgrade: no fd, no child to
+// wait for; it only keeps its output and how it ended.
+function endedChild(state: ConsoleState): SpawnedConsole | AdoptedConsole {
+  const console = new PollConsole(-1, () => undefined);
+  console.shutdown();
+  const exited = Promise.resolve(state.exit ?? { exitCode: null, signal: null });
+  const common = { console, pty: state.pty, exited, resize: () => undefined };
+  if (state.pid === null) return { ...common, pid: null, kill: () => undefined };
+  return { ...common, pid: state.pid, exitSeen: true, kill: () => false, signalGroup: () => false };
+}

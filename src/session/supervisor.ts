@@ -53,6 +53,19 @@ interface Entry {
 /** Not started yet, and still to be: wanted, not failed, not cancelled by a stop. */
 const pending = (e: Entry): boolean => e.console === undefined && e.wanted && e.failed === undefined && !e.cancelled;
 
+/** What the supervisor knows of one console, handed to the server's next program (an upgrade). */
+export interface SupervisedEntry {
+  spec: ConsoleSpec;
+  started: boolean;
+  wanted: boolean;
+  ready: boolean;
+  everReady: boolean;
+  failed?: string;
+  notReady?: boolean;
+  cancelled: boolean;
+  streak: number;
+}
+
 type Verdict = { met: true } | { met: false; waitingFor: string } | { met: false; never: string };
 
 export class Supervisor {
@@ -81,6 +94,40 @@ export class Supervisor {
     for (const e of this.entries.values()) if (e.console === undefined) e.cancelled = true;
     for (const c of this.session.consoles.values()) c.life.requestStop();
     this.update();
+  }
+
+  /** Whether any console waits out a backoff or a readiness check: not a clean point for an upgrade. */
+  get unsettled(): string | undefined {
+    for (const e of this.entries.values()) {
+      if (e.console?.life.sleeping) return `console "${e.spec.name}" is waiting to restart`;
+    }
+    return undefined;
+  }
+
+  /** Everything it knows, as plain data (an upgrade). */
+  snapshot(): SupervisedEntry[] {
+    return [...this.entries.values()].map((e) => ({
+      spec: e.spec, started: e.console !== undefined, wanted: e.wanted, ready: e.ready, everReady: e.everReady,
+      ...(e.failed !== undefined && { failed: e.failed }), ...(e.notReady !== undefined && { notReady: e.notReady }),
+      cancelled: e.cancelled, streak: e.streak,
+    }));
+  }
+
+  /**
+   * Takes back what the previous program knew, with the session's resumed
+   * consoles; a started one whose check had not passed is checked anew.
+   */
+  restore(saved: readonly SupervisedEntry[]): void {
+    for (const s of saved) {
+      const e = this.entries.get(s.spec.name);
+      if (e === undefined) continue;
+      Object.assign(e, { wanted: s.wanted, ready: s.ready, everReady: s.everReady, failed: s.failed, notReady: s.notReady, cancelled: s.cancelled, streak: s.streak });
+      const c = s.started ? this.session.consoles.get(s.spec.name) : undefined;
+      if (c === undefined) continue;
+      e.console = c;
+      c.life.policy = (exit) => this.runAgain(e, c, exit);
+      if (!s.ready && !c.finished) this.onRun(c);
+    }
   }
 
   /** The first console of the plan the system could not start, and why. */

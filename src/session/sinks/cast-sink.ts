@@ -14,10 +14,13 @@ export interface CastHeader {
 
 export class CastSink extends FileSink {
   private readonly decoder = new StringDecoder('utf8');
-  private readonly start = performance.now();
+  private readonly start: number;
 
-  constructor(path: string, header: CastHeader) {
-    super(path);
+  /** resumed: the fd and the seconds already recorded (an upgrade): no second header. */
+  constructor(path: string, header: CastHeader, resumed?: { fd: number; elapsed: number }) {
+    super(path, resumed?.fd);
+    this.start = performance.now() - (resumed?.elapsed ?? 0) * 1000;
+    if (resumed !== undefined) return;
     this.put(`${JSON.stringify({
       version: 2,
       width: header.cols,
@@ -32,6 +35,11 @@ export class CastSink extends FileSink {
   override write(chunk: Buffer): boolean {
     const text = this.decoder.write(chunk);
     return text === '' ? true : this.event('o', text);
+  }
+
+  /** Seconds since the recording began: its clock, carried over an upgrade. */
+  get elapsed(): number {
+    return (performance.now() - this.start) / 1000;
   }
 
   resize(cols: number, rows: number): void {

@@ -10,10 +10,14 @@ export class FileSink implements Sink {
   readonly lossless = true;
   private readonly stream: fs.WriteStream;
   private failure: Error | undefined;
+  /** Its descriptor: kept open across an upgrade. */
+  readonly fd: number;
   private readonly errorListeners: Array<(err: Error) => void> = [];
 
-  constructor(readonly path: string) {
-    const fd = fs.openSync(path, 'w', 0o644);
+  /** fd: the file already open (handed over by an upgrade): written on where it stands. */
+  constructor(readonly path: string, inherited?: number) {
+    const fd = inherited ?? fs.openSync(path, 'w', 0o644);
+    this.fd = fd;
     this.stream = fs.createWriteStream('', { fd, highWaterMark: 256 * 1024 });
     this.stream.on('error', (err) => {
       if (this.failure !== undefined) return;

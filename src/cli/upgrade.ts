@@ -1,0 +1,45 @@
+// `ptyplex upgrade`: the session's server replaces its program with the
+// ptyplex installed now, keeping every console (see server/upgrade.ts).
+// The server answers only if it could not (one line: why, and it still
+// serves as before); on success its connection closes as the program is
+// replaced, and this waits for the new program to answer and says so.
+import path from 'node:path';
+import { ControlClient } from '../server/control-client.js';
+import { SessionError } from '../server/session-error.js';
+import type { SessionInfo } from '../server/session-info.js';
+import { describeSession, sessionTarget, type TargetArgs } from './target.js';
+
+/** How long the new program may take to answer. */
+const ANSWER_MS = 15_000;
+
+export async function upgradeCommand(args: TargetArgs): Promise<number> {
+  const socket = await sessionTarget(args);
+  const before = await describeSession(socket);
+  const client = await ControlClient.connect(socket);
+  // Answered only by a refusal; the exec closes the connection instead.
+  try {
+    await client.request({ op: 'upgrade' });
+  } catch (err) {
+    if (!client.hungUp) throw err;
+  }
+  const after = await answer(socket, before);
+  process.stdout.write(`upgraded session "${path.basename(socket)}": server pid ${after.server.pid}, ptyplex ${after.server.version}, generation ${after.server.generation}\n`);
+  return 0;
+}
+
+// Asks until a server of a later generation answers (the same pid).
+async function answer(socket: string, before: SessionInfo): Promise<SessionInfo> {
+  const deadline = Date.now() + ANSWER_MS;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const info = await describeSession(socket);
+      if (info.server.generation > before.server.generation) return info;
+      last = `still generation ${info.server.generation}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw new SessionError(`the upgraded server did not answer within ${ANSWER_MS / 1000}s (${last})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
