@@ -1,5 +1,5 @@
 // Collects the exit status of the consoles' children when SIGCHLD says one
-// ended: no thread per child (node-pty keeps one, and every fork then copies
+// ended (spawned ones, and those an upgrade's execve handed over): no thread per child (node-pty keeps one, and every fork then copies
 // its stack mapping), no work while nothing exits. Only the pids watched here
 // are waited for, each by its own pid: Node's child_process children are
 // libuv's to reap, and orphans the reaper's (orphan-reaper.ts).
@@ -41,13 +41,12 @@ function collect(): void {
 
 function collectOne(pid: number, onExit: OnExit): void {
   const r = native.reapChild(pid);
-  // 0: still running. ECHILD would mean someone else reaped it; nobody
-  // does (libuv and the orphan reaper wait for their own pids only), and no
-  // status is better than an invented one.
+  // 0: still running. ECHILD: someone else reaped it (libuv and the orphan
+  // reaper wait for their own pids only, so only a wait thread of node-pty
+  // under the program before an upgrade could have): ended, status unknown.
   if (r === 0) return;
   watched.delete(pid);
   releaseChild(pid);
-  if (r < 0) return;
   const value = Math.floor(r / 256);
-  onExit(r % 256 === 1 ? { exitCode: value, signal: null } : { exitCode: null, signal: value });
+  onExit(r < 0 ? { exitCode: null, signal: null } : r % 256 === 1 ? { exitCode: value, signal: null } : { exitCode: null, signal: value });
 }

@@ -202,7 +202,8 @@ function resolveProgram(file: string, path: string | undefined, cwd: string): st
   return file;
 }
 
-function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+/** process.kill without the throw: false when nothing was reached. */
+export function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     return true;
