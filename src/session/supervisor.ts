@@ -73,6 +73,9 @@ export class Supervisor {
   private release: (() => void) | undefined;
   /** The console being started now: its first run is looked at once launch has it. */
   private launching: string | undefined;
+  /** update() is walking the entries; `again`: something changed meanwhile. */
+  private updating = false;
+  private again = false;
 
   constructor(
     private readonly session: Session,
@@ -210,8 +213,31 @@ export class Supervisor {
   // Starts every console whose conditions hold, fails those whose never
   // will, until nothing changes; holds the session while any still waits.
   private update(): void {
-    for (let changed = true; changed; ) {
+    // A launch reports its run (onRun), which asks for an update: inside
+    // this walk that is one more pass, not a walk of its own per console
+    // (which made starting N consoles N walks deep, O(N^2)).
+    if (this.updating) {
+      this.again = true;
+      return;
+    }
+    this.updating = true;
+    try {
+      this.walk();
+    } finally {
+      this.updating = false;
+    }
+    const waiting = [...this.entries.values()].some(pending);
+    if (waiting && this.release === undefined) this.release = this.session.hold();
+    if (!waiting && this.release !== undefined) {
+      this.release();
+      this.release = undefined;
+    }
+  }
+
+  private walk(): void {
+    for (let changed = true; changed || this.again; ) {
       changed = false;
+      this.again = false;
       for (const e of this.entries.values()) {
         if (!pending(e)) continue;
         const v = this.verdict(e);
@@ -220,12 +246,6 @@ export class Supervisor {
         else continue;
         changed = true;
       }
-    }
-    const waiting = [...this.entries.values()].some(pending);
-    if (waiting && this.release === undefined) this.release = this.session.hold();
-    if (!waiting && this.release !== undefined) {
-      this.release();
-      this.release = undefined;
     }
   }
 
