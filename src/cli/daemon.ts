@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { inheritableEnv } from '../console/inheritable-env.js';
 import { native } from '../native.js';
-import { BIN_ARGS } from './self.js';
+import { SERVER_ARGS } from './self.js';
 
 const FD_ENV = 'PTYPLEX_DAEMON_FD';
 const SOCKET_ENV = 'PTYPLEX_DAEMON_SOCKET';
@@ -52,7 +52,7 @@ export async function startDaemon(socket: string, logFile: string): Promise<numb
   // marked close-on-exec here, it never arrives. (Closing in the server
   // instead could not tell such fds from Node's own once Node is up.)
   native.markCloseOnExec(3);
-  const child = spawn(process.execPath, [...BIN_ARGS, ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [...SERVER_ARGS, ...process.argv.slice(2)], {
     detached: true,
     stdio: ['ignore', log, log, 'pipe'],
     env: { ...inheritableEnv(), [FD_ENV]: String(READY_FD), [SOCKET_ENV]: socket },

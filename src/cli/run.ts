@@ -27,7 +27,7 @@ import { daemonReady, daemonSocket, startDaemon } from './daemon.js';
 import { upgradeServer } from '../server/upgrade.js';
 import type { HeldFile, UpgradeState } from '../server/upgrade-state.js';
 import { resumeServer } from './resume-server.js';
-import { BIN_ARGS, VERSION } from './self.js';
+import { SERVER_ARGS, VERSION } from './self.js';
 import { loadSpecs } from './load-specs.js';
 import { serverSocket } from './server-socket.js';
 import type { TargetArgs } from './target.js';
@@ -132,7 +132,7 @@ export async function runCommand(args: RunArgs, resumed?: UpgradeState): Promise
     generation: resumed?.generation ?? 0,
     upgrade: (): Promise<string> => {
       const run: RunHandover = { args, specs, socket, daemon: daemon !== undefined };
-      return upgradeServer({ session, server, adoption, supervisor, generation: resumed?.generation ?? 0, program: BIN_ARGS, run, log });
+      return upgradeServer({ session, server, adoption, supervisor, generation: resumed?.generation ?? 0, program: SERVER_ARGS, run, log });
     },
   });
   if (resumed === undefined) await server.listen();
