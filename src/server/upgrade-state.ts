@@ -54,15 +54,15 @@ export function headerProblem(header: unknown): string | undefined {
 }
 
 /** The header line of an encoded state. */
-export function encodeHeader(version = STATE_VERSION): string {
-  return `${JSON.stringify({ format: 'ptyplex-upgrade', version } satisfies StateHeader)}\n`;
+export function encodeHeader(): string {
+  return `${JSON.stringify({ format: 'ptyplex-upgrade', version: STATE_VERSION } satisfies StateHeader)}\n`;
 }
 
 /** Writes the state into a new memfd; returns its fd (close-on-exec until the exec keeps it). */
-export function writeState(state: UpgradeState, version = STATE_VERSION): number {
+export function writeState(state: UpgradeState): number {
   const fd = native.memfdCreate('ptyplex-upgrade');
   if (fd < 0) throw new SysError(fd, 'memfd_create');
-  const data = Buffer.from(encodeHeader(version) + JSON.stringify(state));
+  const data = Buffer.from(encodeHeader() + JSON.stringify(state));
   try {
     for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
   } catch (err) {

@@ -16,7 +16,7 @@
 //   5. write the state to a memfd and execve, keeping exactly those fds.
 // Anything failing before 5 succeeds resumes reading and leaves this
 // program serving as it was; the client gets one line saying why.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { native } from '../native.js';
 import { EAGAIN, SysError } from '../sys-error.js';
@@ -28,7 +28,8 @@ import { FileSink } from '../session/sinks/file-sink.js';
 import type { Supervisor } from '../session/supervisor.js';
 import type { Adoption } from './adoption.js';
 import type { ControlServer } from './control-server.js';
-import { encodeHeader, STATE_VERSION, writeState, type HeldFile, type UpgradeState } from './upgrade-state.js';
+import { clearUpgrading, markUpgrading } from './upgrade-mark.js';
+import { encodeHeader, writeState, type HeldFile, type UpgradeState } from './upgrade-state.js';
 
 export interface UpgradeOptions {
   session: Session;
@@ -49,9 +50,6 @@ const SETTLE_MS = 3000;
 const FLUSH_MS = 5000;
 const CHECK_MS = 20_000;
 const ATTEMPTS = 3;
-
-/** A test's stand-in for a state format the installed program does not know. */
-const VERSION_ENV = 'PTYPLEX_TEST_STATE_VERSION';
 
 /** Upgrades; resolves only if it could not, with why (the old program still serving). */
 export async function upgradeServer(o: UpgradeOptions): Promise<string> {
@@ -89,8 +87,7 @@ async function attemptOnce(o: UpgradeOptions, consoles: SessionConsole[], told: 
   }
   await Promise.all(consoles.flatMap((c) => c.sinks.map((s) => s.flush?.())));
   if (!told) await o.server.releaseFollowers();
-  const version = Number(process.env[VERSION_ENV] ?? STATE_VERSION);
-  const checked = checkNewProgram(o.program, version);
+  const checked = await checkNewProgram(o.program);
   if (checked !== undefined) return checked;
   // From here on nothing yields to the loop: what is checked stays true
   // until execve, but for another thread reaping a child, which execKeep
@@ -100,14 +97,16 @@ async function attemptOnce(o: UpgradeOptions, consoles: SessionConsole[], told: 
     return 'retry: a console ended during the upgrade';
   }
   const state = stateOf(o, consoles);
-  const fd = writeState(state, version);
+  const fd = writeState(state);
   // Node marks its stdio close-on-exec: the server's log (or terminal) is kept explicitly.
   const keep = [0, 1, 2, fd, state.control.fd, state.control.socket.lockFd, ...state.adoptions.flatMap((a) => [a.listener.fd, a.listener.socket.lockFd])];
   keep.push(...state.consoles.flatMap((c) => (c.fd === null ? [] : [c.fd])), ...state.files.map((f) => f.fd));
   const running = consoles.filter((c) => !c.finished && c.child.pid !== null).map((c) => c.child.pid!);
   const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const argv = [process.execPath, ...o.program, '__resume', '--state-fd', String(fd)];
+  markUpgrading(o.server.path);
   const r = native.execKeep(process.execPath, argv, env, Int32Array.from(keep), Int32Array.from(running));
+  clearUpgrading(o.server.path);
   fs.closeSync(fd);
   for (const c of consoles) c.reader?.resumeReads();
   if (r === EAGAIN) return 'retry: a child exited as the program was being replaced';
@@ -126,12 +125,23 @@ function refusalOf(o: UpgradeOptions): string | undefined {
 }
 
 // The installed program is asked, as a child, whether it reads this state
-// format: a program that does not start, or refuses, costs nothing.
-function checkNewProgram(program: readonly string[], version: number): string | undefined {
-  const r = spawnSync(process.execPath, [...program, '__resume', '--check'], { input: encodeHeader(version), encoding: 'utf8', timeout: CHECK_MS, stdio: ['pipe', 'ignore', 'pipe'] });
+// format: a program that does not start, or refuses, costs nothing. Not
+// spawnSync: the server goes on answering (clients are told to wait) while
+// a slow new program starts on a busy machine.
+async function checkNewProgram(program: readonly string[]): Promise<string | undefined> {
+  const child = spawn(process.execPath, [...program, '__resume', '--check'], { stdio: ['pipe', 'ignore', 'pipe'], timeout: CHECK_MS });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
+  child.stdin.on('error', () => undefined); // one that exits without reading: its status says why
+  child.stdin.end(encodeHeader());
+  const r = await new Promise<{ status: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ status: null, signal: null, error }));
+    child.once('close', (status, signal) => resolve({ status, signal }));
+  });
   if (r.status === 0) return undefined;
-  const said = (r.stderr ?? '').trim().split('\n').pop()?.replace(/^ptyplex: /, '');
   if (r.error !== undefined) return `the installed ptyplex did not start (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); not upgraded`;
+  if (r.signal === 'SIGTERM') return `the installed ptyplex did not answer within ${CHECK_MS / 1000}s; not upgraded`;
+  const said = stderr.trim().split('\n').pop()?.replace(/^ptyplex: /, '');
   return `the installed ptyplex refused the upgrade: ${said || `exit status ${r.status ?? r.signal}`}; not upgraded`;
 }
 
