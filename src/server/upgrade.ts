@@ -141,7 +141,9 @@ async function checkNewProgram(program: readonly string[]): Promise<string | und
   if (r.status === 0) return undefined;
   if (r.error !== undefined) return `the installed ptyplex did not start (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); not upgraded`;
   if (r.signal === 'SIGTERM') return `the installed ptyplex did not answer within ${CHECK_MS / 1000}s; not upgraded`;
-  const said = stderr.trim().split('\n').pop()?.replace(/^ptyplex: /, '');
+  // Its one-line refusal, or the error a program that cannot start threw (Node ends with its version).
+  const lines = stderr.trim().split('\n');
+  const said = (lines.find((l) => /^(ptyplex: |\w*Error\b)/.test(l)) ?? lines.pop())?.replace(/^ptyplex: /, '');
   return `the installed ptyplex refused the upgrade: ${said || `exit status ${r.status ?? r.signal}`}; not upgraded`;
 }
 
