@@ -32,13 +32,17 @@ function expectEveryNumberOnce(seen: number[]): void {
 
 describe('ptyplex upgrade', () => {
   it('keeps every console: the same bash answers with its variable, a sleeper exits 7 afterwards, logs and a following tee have every line once; generation 0 -> 1', async () => {
-    const run = s.cli(['run', '-d', '-L', 'up', '--log-dir', logs, '--names', 'sh,sleeper,counter', 'bash --norc --noprofile', 'sleep 4; exit 7', COUNTER]);
+    // Two consoles that stop in the middle of a line until Enter: one inside
+    // a colour escape sequence, one inside a UTF-8 character (é is c3 a9).
+    const cut = (before: string, after: string) => `stty -echo; printf '${before}'; read x; printf '${after}-right\\n'; exec sleep 60`;
+    const run = s.cli(['run', '-d', '-L', 'up', '--log-dir', logs, '--log-plain', '--names', 'sh,sleeper,counter,esc,utf8', 'bash --norc --noprofile', 'sleep 4; exit 7', COUNTER, cut('left-\\033[3', '1mred\\033[0m'), cut('left-\\303', '\\251')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(s.cli(['send', '-L', 'up', '--keys', 'sh', 'X=41', 'Enter']).status).toBe(0);
     const before = s.describe('up');
     expect(before.server.generation).toBe(0);
     const tee = s.start(['tee', '-L', 'up', 'counter']);
+    for (const name of ['esc', 'utf8']) await until(() => fs.readFileSync(path.join(logs, `${name}.log`), 'latin1').includes('left-'), `${name} to stop mid-line`);
     await until(() => s.describe('up').consoles.find((c) => c.name === 'counter')!.clients === 0 && numbers(fs.readFileSync(path.join(logs, 'counter.log'), 'utf8')).length > 200, 'the counter to count');
 
     const up = s.cli(['upgrade', '-L', 'up']);
@@ -61,6 +65,13 @@ describe('ptyplex upgrade', () => {
       return c.state === 'exited' ? c : undefined;
     }, 'the sleeper to exit', 15_000);
     expect(sleeper.exitCode).toBe(7);
+
+    // The plain log's line cut by the switch comes out whole: no stray escape, no U+FFFD.
+    for (const name of ['esc', 'utf8']) expect(s.cli(['send', '-L', 'up', '--keys', name, 'Enter']).status).toBe(0);
+    const plain = (name: string) => fs.readFileSync(path.join(logs, `${name}.plain.log`), 'utf8');
+    await until(() => plain('esc').includes('right') && plain('utf8').includes('right'), 'the cut lines to end');
+    expect(plain('esc')).toBe('left-red-right\r\n');
+    expect(plain('utf8')).toBe('left-\u00e9-right\r\n');
 
     s.cli(['stop', '-L', 'up', 'counter']);
     const teeDone = await tee.done;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { native } from '../native.js';
 import { SysError } from '../sys-error.js';
 import type { ConsoleEnd } from '../session/session.js';
+import type { PlainLogHeld } from '../session/sinks/plain-log-sink.js';
 import type { ConsoleState } from '../session/console-state.js';
 import type { SupervisedEntry } from '../session/supervisor.js';
 import type { HeldAdoption } from './adoption.js';
@@ -38,7 +39,10 @@ export interface UpgradeState {
 export interface HeldFile {
   path: string;
   fd: number;
+  /** A recording's clock. */
   elapsed?: number;
+  /** A plain log's partial line. */
+  held?: PlainLogHeld;
 }
 
 export class StateError extends Error {

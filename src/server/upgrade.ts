@@ -25,6 +25,7 @@ import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { CastSink } from '../session/sinks/cast-sink.js';
 import { FileSink } from '../session/sinks/file-sink.js';
+import { PlainLogSink } from '../session/sinks/plain-log-sink.js';
 import type { Supervisor } from '../session/supervisor.js';
 import type { Adoption } from './adoption.js';
 import type { ControlServer } from './control-server.js';
@@ -85,7 +86,8 @@ async function attemptOnce(o: UpgradeOptions, consoles: SessionConsole[], told: 
   if (!(await until(() => consoles.every((c) => c.finished || (c.reader?.readableLength ?? 0) === 0), FLUSH_MS))) {
     return 'a console\'s output could not be written out in time (a full disk, a stalled terminal); not upgraded';
   }
-  await Promise.all(consoles.flatMap((c) => c.sinks.map((s) => s.flush?.())));
+  // A file's held-back partial line goes to the next program, not out now.
+  await Promise.all(consoles.flatMap((c) => c.sinks.map((s) => (s instanceof FileSink ? s.written() : s.flush?.()))));
   if (!told) await o.server.releaseFollowers();
   const checked = await checkNewProgram(o.program);
   if (checked !== undefined) return checked;
@@ -165,7 +167,7 @@ function stateOf(o: UpgradeOptions, consoles: SessionConsole[]): UpgradeState {
 
 function heldFile(sink: unknown): HeldFile[] {
   if (!(sink instanceof FileSink)) return [];
-  return [{ path: sink.path, fd: sink.fd, ...(sink instanceof CastSink && { elapsed: sink.elapsed }) }];
+  return [{ path: sink.path, fd: sink.fd, ...(sink instanceof CastSink && { elapsed: sink.elapsed }), ...(sink instanceof PlainLogSink && { held: sink.heldBack() }) }];
 }
 
 async function until(ok: () => boolean, ms: number): Promise<boolean> {
