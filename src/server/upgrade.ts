@@ -92,8 +92,10 @@ async function attemptOnce(o: UpgradeOptions, consoles: SessionConsole[], told: 
   const checked = await checkNewProgram(o.program);
   if (checked !== undefined) return checked;
   // From here on nothing yields to the loop: what is checked stays true
-  // until execve, but for another thread reaping a child, which execKeep
-  // itself checks last.
+  // until execve. No other thread reaps on Linux (children are collected
+  // on SIGCHLD, in this loop), so a child that exits in that instant stays
+  // a zombie, still ours, and the new program collects it at once;
+  // execKeep's last look (EAGAIN) only spares it that.
   if (!consoles.every(atCleanPoint)) {
     for (const c of consoles) c.reader?.resumeReads();
     return 'retry: a console ended during the upgrade';
