@@ -5,9 +5,9 @@
 // libuv's to reap, and orphans the reaper's (orphan-reaper.ts).
 import { native } from '../native.js';
 import { claimChild, releaseChild } from './orphan-reaper.js';
-import type { ExitStatus } from './spawn.js';
 
-type OnExit = (status: ExitStatus) => void;
+/** How the child ended (spawn.ts's ExitStatus, spelled out here so the two files do not import each other). */
+type OnExit = (status: { exitCode: number | null; signal: number | null }) => void;
 
 const watched = new Map<number, OnExit>();
 
