@@ -12,8 +12,13 @@ function markPath(socket: string): string {
 
 /** Says, next to the socket, that its server's program is being replaced. */
 export function markUpgrading(socket: string): void {
-  const fd = fs.openSync(markPath(socket), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
-  fs.closeSync(fd);
+  // Created, never opened if something is there already (a -S socket may
+  // sit in a shared sticky directory): only its presence says anything.
+  try {
+    fs.closeSync(fs.openSync(markPath(socket), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600));
+  } catch {
+    // There already, or not makeable: a client then only calls a slow switch "not responding".
+  }
 }
 
 /** The switch is over (done, or given up). */
