@@ -559,8 +559,8 @@ std::vector<char*> Pointers(std::vector<std::string>& v) {
 // before the call, set again if it fails). The pid, its children, its
 // rlimits and cwd stay; every thread but this one, and every fd still
 // close-on-exec, goes. -EAGAIN, without trying: a pid in running has exited
-// since the caller looked (another thread may be about to reap it, and its
-// status would be lost with that thread). The signal mask is emptied for
+// since the caller looked (the caller then drains its console first; a
+// child exiting after this look stays an unreaped zombie for the next program). The signal mask is emptied for
 // the new program, whose runtime sets up its own handlers.
 Napi::Value ExecKeep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -1,6 +1,7 @@
 // An OS error as a typed Error: what the native layer returns as -errno
 // becomes a SysError naming the call, the fd and the errno, like Node's own
 // ErrnoException ("read(fd 12): EBADF, bad file descriptor").
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 
 export class SysError extends Error {
@@ -48,6 +49,8 @@ export const EIO = -errnoValue('EIO');
 export const EBADF = -errnoValue('EBADF');
 export const ENOENT = -errnoValue('ENOENT');
 export const EINTR = -errnoValue('EINTR');
+/** Not in libuv's error map: the kernel's number. */
+export const ECHILD = -osConstants.errno.ECHILD;
 
 function errnoValue(code: string): number {
   for (const [n, [name]] of getSystemErrorMap()) if (name === code) return -n;

@@ -43,12 +43,8 @@ async function listenFor(args: AdoptArgs, socket: string, name: string): Promise
   const hangup = closeOnHangupOf(args);
   const session = await runningSession(args);
   if (session !== undefined) {
-    const client = await ControlClient.connect(session);
-    try {
-      await client.request({ op: 'adopt', socket, name, once: args.once, ...hangup });
-    } finally {
-      client.close();
-    }
+    const { client } = await ControlClient.ask(session, { op: 'adopt', socket, name, once: args.once, ...hangup });
+    client.close();
     return 0;
   }
   // No session: start one whose only job (for now) is this socket.

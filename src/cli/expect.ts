@@ -2,7 +2,7 @@
 // REGEX, print the match, exit 0; 124 on --timeout (as timeout(1)). It
 // looks at the output since the last input anyone sent the console (or its
 // start), so `send` then `expect` cannot miss a fast answer.
-import { ControlClient } from '../server/control-client.js';
+import { ConsoleFollower } from '../server/console-follower.js';
 import { compilePattern } from '../config/pattern.js';
 import { Matcher } from '../session/matcher.js';
 import { parseDuration } from './duration.js';
@@ -26,35 +26,45 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     throw new UserError(`bad regular expression: ${(err as Error).message}`, EX_USAGE);
   }
   const matcher = new Matcher(pattern);
-  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  const target = await consoleTarget(args.name, args);
   let ended = '';
-  const outcome = new Promise<RegExpExecArray | undefined>((resolve) => {
-    client.on('data', (data) => {
-      const m = matcher.feed(data);
-      if (m !== undefined) resolve(m);
+  let lost: string | undefined;
+  let outcome!: Promise<RegExpExecArray | undefined>;
+  // A follower: an upgrade of the server is ridden out, not taken for its end.
+  const listen = (client: ConsoleFollower) => {
+    outcome = new Promise((resolve) => {
+      client.on('data', (data) => {
+        const m = matcher.feed(data);
+        if (m !== undefined) resolve(m);
+      });
+      client.on('message', (msg) => {
+        if (msg.event === 'end') ended = String(msg.description);
+      });
+      client.once('close', (how) => {
+        lost = how.lost;
+        resolve(undefined);
+      });
     });
-    client.on('message', (msg) => {
-      if (msg.event === 'end') ended = String(msg.description);
-    });
-    client.once('close', () => resolve(undefined));
-  });
+  };
   let timedOut = false;
+  let client: ConsoleFollower | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    client.close();
+    client?.close();
   }, timeout);
   try {
-    await client.request({ op: 'tee', console: args.name, follow: true, from: 'input' });
+    client = await ConsoleFollower.open(target, { op: 'tee', console: args.name, follow: true, from: 'input' }, listen);
+    if (timedOut) client.close();
     const match = await outcome;
     if (match !== undefined) {
       process.stdout.write(`${match[0]}\n`);
       return 0;
     }
     if (ended !== '') throw new UserError(`${ended} before /${args.regex}/ appeared`, 1);
-    if (!timedOut) throw new UserError(`lost the session server while waiting for /${args.regex}/`, 1);
+    if (!timedOut) throw new UserError(`lost the session server while waiting for /${args.regex}/${lost === undefined ? '' : ` (${lost})`}`, 1);
     throw new UserError(`timed out after ${args.timeout} waiting for /${args.regex}/ on ${args.name}`, EXIT_TIMEOUT);
   } finally {
     clearTimeout(timer);
-    client.close();
+    client?.close();
   }
 }

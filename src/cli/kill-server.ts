@@ -5,9 +5,8 @@ import { ControlClient } from '../server/control-client.js';
 import { sessionTarget, type TargetArgs } from './target.js';
 
 export async function killServerCommand(args: TargetArgs): Promise<number> {
-  const client = await ControlClient.connect(await sessionTarget(args));
-  const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
-  await client.request({ op: 'kill-server' });
-  await gone;
+  const { client } = await ControlClient.ask(await sessionTarget(args), { op: 'kill-server' });
+  // The hang-up comes when the server exits, well after its reply.
+  if (!client.hungUp) await new Promise<void>((resolve) => client.once('close', () => resolve()));
   return 0;
 }

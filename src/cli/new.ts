@@ -12,12 +12,8 @@ export interface NewArgs extends TargetArgs {
 export async function newCommand(args: NewArgs): Promise<number> {
   if (args.cmd.length === 0) throw new UserError('new: give the command after --, e.g. ptyplex new web -- npm start', EX_USAGE);
   const cmd = args.cmd.length === 1 ? args.cmd[0]! : args.cmd.map(shellQuote).join(' ');
-  const client = await ControlClient.connect(await sessionTarget(args));
-  try {
-    await client.request({ op: 'new', name: args.name, cmd, cwd: process.cwd() });
-  } finally {
-    client.close();
-  }
+  const { client } = await ControlClient.ask(await sessionTarget(args), { op: 'new', name: args.name, cmd, cwd: process.cwd() });
+  client.close();
   return 0;
 }
 

@@ -12,13 +12,8 @@ export interface RestartArgs extends TargetArgs {
 }
 
 export async function restartCommand(args: RestartArgs): Promise<number> {
-  const client = await ControlClient.connect(await sessionTarget(args));
-  let reply: Record<string, unknown>;
-  try {
-    reply = await client.request({ op: 'restart', consoles: args.names });
-  } finally {
-    client.close();
-  }
+  const { client, reply } = await ControlClient.ask(await sessionTarget(args), { op: 'restart', consoles: args.names });
+  client.close();
   const report = reply.report as ShutdownReport;
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (report.consoles.length > 0) process.stdout.write(reportTable(report));

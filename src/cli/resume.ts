@@ -5,7 +5,7 @@
 // the state's header on stdin and exits 0 if this ptyplex can take it over,
 // else says why in one line.
 import fs from 'node:fs';
-import { headerProblem, readState, StateError } from '../server/upgrade-state.js';
+import { foreignChild, headerProblem, readState, StateError } from '../server/upgrade-state.js';
 import type { RunHandover } from './run.js';
 import { EX_SOFTWARE, UserError } from './user-error.js';
 
@@ -24,6 +24,8 @@ export async function resumeCommand(args: ResumeArgs): Promise<number> {
     if (err instanceof StateError) throw new UserError(err.message, EX_SOFTWARE);
     throw err;
   }
+  const foreign = foreignChild(state);
+  if (foreign !== undefined) throw new UserError(foreign, EX_SOFTWARE);
   const { runCommand } = await import('./run.js');
   return runCommand((state.run as RunHandover).args, state);
 }

@@ -269,7 +269,7 @@ function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; r
       // After an upgrade: the same file, open where the last program left it.
       const held = inherited.get(file);
       if (held === undefined) makeDir(dir);
-      const sink = held === undefined ? make(file) : resumeSink(file, held, make);
+      const sink = make(file, held);
       sink.onError((err) => log(`${spec.name}: cannot write ${file}: ${errorCode(err)}; that file stops here, the console goes on`));
       sinks.push(sink);
     } catch (err) {
@@ -277,17 +277,14 @@ function openFileSinks(spec: ConsoleSpec, args: RunArgs, size: { cols: number; r
     }
   };
   if (args.logDir !== undefined) {
-    open(args.logDir, '.log', (f, fd) => new FileSink(f, fd));
-    if (args.logPlain) open(args.logDir, '.plain.log', (f, fd) => new PlainLogSink(f, fd));
+    open(args.logDir, '.log', (f, held) => new FileSink(f, held?.fd));
+    if (args.logPlain) open(args.logDir, '.plain.log', (f, held) => new PlainLogSink(f, held));
   }
   if (args.record !== undefined) {
-    open(args.record, '.cast', (f, fd, elapsed) => new CastSink(f, { ...size, command: spec.cmd, title: spec.name }, fd === undefined ? undefined : { fd, elapsed: elapsed ?? 0 }));
+    open(args.record, '.cast', (f, held) => new CastSink(f, { ...size, command: spec.cmd, title: spec.name }, held === undefined ? undefined : { fd: held.fd, elapsed: held.elapsed ?? 0 }));
   }
   return sinks;
 }
 
-type MakeSink = (file: string, fd?: number, elapsed?: number) => FileSink;
-
-function resumeSink(file: string, held: HeldFile, make: MakeSink): FileSink {
-  return make(file, held.fd, held.elapsed);
-}
+// held: the file as the server's last program left it (an upgrade).
+type MakeSink = (file: string, held?: HeldFile) => FileSink;

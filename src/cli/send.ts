@@ -13,11 +13,7 @@ export interface SendArgs extends TargetArgs {
 
 export async function sendCommand(args: SendArgs): Promise<number> {
   const data = args.keys ? args.text.map(keyBytes).join('') : args.text.join(' ');
-  const client = await ControlClient.connect(await consoleTarget(args.name, args));
-  try {
-    await client.request({ op: 'send', console: args.name, data: Buffer.from(data).toString('base64') });
-  } finally {
-    client.close();
-  }
+  const { client } = await ControlClient.ask(await consoleTarget(args.name, args), { op: 'send', console: args.name, data: Buffer.from(data).toString('base64') });
+  client.close();
   return 0;
 }

@@ -9,11 +9,7 @@ export interface StartArgs extends TargetArgs {
 }
 
 export async function startCommand(args: StartArgs): Promise<number> {
-  const client = await ControlClient.connect(await sessionTarget(args));
-  try {
-    await client.request({ op: 'start', consoles: args.names });
-  } finally {
-    client.close();
-  }
+  const { client } = await ControlClient.ask(await sessionTarget(args), { op: 'start', consoles: args.names });
+  client.close();
   return 0;
 }

@@ -30,13 +30,8 @@ export async function stopCommand(args: StopArgs): Promise<number> {
     if (!have.has(name)) throw new UserError(`no console "${name}" in session "${session.name}" (it has: ${[...have].join(', ')})`, 1);
   }
   const scripts = args.script !== undefined ? readScripts(args.script, have, session.name) : {};
-  const client = await ControlClient.connect(socket);
-  let reply: Record<string, unknown>;
-  try {
-    reply = await client.request({ op: 'stop', ...(args.names.length > 0 && { consoles: args.names }), scripts, timeout });
-  } finally {
-    client.close();
-  }
+  const { client, reply } = await ControlClient.ask(socket, { op: 'stop', ...(args.names.length > 0 && { consoles: args.names }), scripts, timeout });
+  client.close();
   const report = reply.report as ShutdownReport;
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));
   return 0;

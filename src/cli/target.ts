@@ -79,11 +79,7 @@ export const QUERY_DEADLINE_MS = 1000;
 
 /** Asks one server for its `ls` view; NotRespondingError if it does not answer in time. */
 export async function describeSession(socket: string): Promise<SessionInfo> {
-  const client = await ControlClient.connect(socket);
-  try {
-    const reply = await client.request({ op: 'ls' }, QUERY_DEADLINE_MS);
-    return reply.session as SessionInfo;
-  } finally {
-    client.close();
-  }
+  const { client, reply } = await ControlClient.ask(socket, { op: 'ls' }, QUERY_DEADLINE_MS);
+  client.close();
+  return reply.session as SessionInfo;
 }

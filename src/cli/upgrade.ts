@@ -4,7 +4,7 @@
 // serves as before); on success its connection closes as the program is
 // replaced, and this waits for the new program to answer and says so.
 import path from 'node:path';
-import { ControlClient } from '../server/control-client.js';
+import { ControlClient, UpgradingError, whileUpgrading } from '../server/control-client.js';
 import { SessionError } from '../server/session-error.js';
 import type { SessionInfo } from '../server/session-info.js';
 import { describeSession, sessionTarget, type TargetArgs } from './target.js';
@@ -15,13 +15,16 @@ const ANSWER_MS = 15_000;
 export async function upgradeCommand(args: TargetArgs): Promise<number> {
   const socket = await sessionTarget(args);
   const before = await describeSession(socket);
-  const client = await ControlClient.connect(socket);
   // Answered only by a refusal; the exec closes the connection instead.
-  try {
-    await client.request({ op: 'upgrade' });
-  } catch (err) {
-    if (!client.hungUp) throw err;
-  }
+  // Another upgrade under way: this one waits for it, then upgrades again.
+  await whileUpgrading(async () => {
+    const client = await ControlClient.connect(socket);
+    try {
+      await client.request({ op: 'upgrade' });
+    } catch (err) {
+      if (!client.hungUp || err instanceof UpgradingError) throw err;
+    }
+  });
   const after = await answer(socket, before);
   process.stdout.write(`upgraded session "${path.basename(socket)}": server pid ${after.server.pid}, ptyplex ${after.server.version}, generation ${after.server.generation}\n`);
   return 0;

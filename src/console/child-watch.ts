@@ -5,9 +5,9 @@
 // libuv's to reap, and orphans the reaper's (orphan-reaper.ts).
 import { native } from '../native.js';
 import { claimChild, releaseChild } from './orphan-reaper.js';
-import type { ExitStatus } from './spawn.js';
 
-type OnExit = (status: ExitStatus) => void;
+/** How the child ended (spawn.ts's ExitStatus, spelled out here so the two files do not import each other). */
+type OnExit = (status: { exitCode: number | null; signal: number | null }) => void;
 
 const watched = new Map<number, OnExit>();
 
@@ -42,8 +42,9 @@ function collect(): void {
 function collectOne(pid: number, onExit: OnExit): void {
   const r = native.reapChild(pid);
   // 0: still running. ECHILD: someone else reaped it (libuv and the orphan
-  // reaper wait for their own pids only, so only a wait thread of node-pty
-  // under the program before an upgrade could have): ended, status unknown.
+  // reaper wait for their own pids only, and on Linux no thread waits for
+  // consoles, before or after an upgrade; node-pty's wait thread elsewhere
+  // could have): ended, status unknown.
   if (r === 0) return;
   watched.delete(pid);
   releaseChild(pid);

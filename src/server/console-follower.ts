@@ -7,7 +7,7 @@
 // key reaches the console once. One that cannot reconnect in time ends
 // with `close` carrying the reason.
 import { EventEmitter } from 'node:events';
-import { ControlClient } from './control-client.js';
+import { ControlClient, whileUpgrading } from './control-client.js';
 
 /** How long reconnecting may take before the client gives up. */
 export const RECONNECT_MS = 10_000;
@@ -52,9 +52,23 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
    */
   static async open(path: string, request: Record<string, unknown>, listen: (f: ConsoleFollower) => void): Promise<ConsoleFollower> {
     const f = new ConsoleFollower(path, request, request.op === 'tee' ? 'offset' : 'from');
-    f.bind(await ControlClient.connect(path));
-    listen(f);
-    await f.client.request(request);
+    let listening = false;
+    // A server being upgraded asks us to come back: the refused tries' hang-ups are not our end.
+    f.reconnecting = true;
+    await whileUpgrading(async () => {
+      const client = await ControlClient.connect(path);
+      f.bind(client);
+      if (!listening) listen(f);
+      listening = true;
+      try {
+        await client.request(request);
+      } catch (err) {
+        client.removeAllListeners();
+        client.socket.destroy();
+        throw err;
+      }
+    });
+    f.reconnecting = false;
     return f;
   }
 

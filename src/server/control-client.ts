@@ -10,6 +10,7 @@ import { native } from '../native.js';
 import { socketFd } from './unix-socket.js';
 import { FRAME_JSON, FrameDecoder, MAX_REPLY, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
 import { SessionError } from './session-error.js';
+import { upgradingNow } from './upgrade-mark.js';
 import { myUid, peerUid, trustedUid } from './unix-socket.js';
 
 /** A server that took the connection but did not answer in time (stopped, wedged). */
@@ -20,6 +21,31 @@ export class NotRespondingError extends SessionError {
     ms: number,
   ) {
     super(`session "${session}" is not responding (${pid === undefined ? '' : `server pid ${pid}, `}no answer within ${ms / 1000}s)`);
+  }
+}
+
+/** The server is replacing its program (an upgrade): the request was not served; ask again shortly. */
+export class UpgradingError extends SessionError {}
+
+/** How long a command waits for an upgrading server's next program to serve it. */
+export const UPGRADE_WAIT_MS = 10_000;
+const UPGRADE_RETRY_MS = 100;
+
+/**
+ * Runs attempt again while it fails with UpgradingError, for up to ms: a
+ * script's `ptyplex send` or `ls` that meets an upgrade waits for the new
+ * program instead of failing. Past ms it fails with one line saying so.
+ */
+export async function whileUpgrading<T>(attempt: () => Promise<T>, ms = UPGRADE_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof UpgradingError)) throw err;
+      if (Date.now() >= deadline) throw new SessionError(`the session server is still upgrading after ${ms / 1000}s; try again later`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, UPGRADE_RETRY_MS));
   }
 }
 
@@ -52,6 +78,24 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     });
   }
 
+  /**
+   * Connects and sends one request, asking again while the server is
+   * upgrading (see whileUpgrading); the client is kept for what follows.
+   */
+  static ask(path: string, message: object, deadline?: number): Promise<{ client: ControlClient; reply: Record<string, unknown> }> {
+    return whileUpgrading(async () => {
+      const client = await ControlClient.connect(path);
+      try {
+        return { client, reply: await client.request(message, deadline) };
+      } catch (err) {
+        client.socket.destroy();
+        // Not answering because its program is being replaced: it will, soon.
+        if (err instanceof NotRespondingError && upgradingNow(path)) throw new UpgradingError(err.message);
+        throw err;
+      }
+    });
+  }
+
   /** Connects, or throws a SessionError that says why not. */
   static connect(path: string): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
@@ -71,7 +115,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   /**
    * Sends a request; resolves with the reply, throws SessionError when
-   * refused, or NotRespondingError (and hangs up) when a deadline (ms) is
+   * refused (UpgradingError: not served, the server is being upgraded), or NotRespondingError (and hangs up) when a deadline (ms) is
    * given and passes first: the kernel accepts connections for a stopped
    * server, so only a deadline tells it from a slow one.
    */
@@ -89,8 +133,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       this.reply = (msg) => {
         clearTimeout(timer);
         this.reply = undefined;
+        const error = typeof msg.error === 'string' ? msg.error : 'the server refused the request';
         if (msg.ok === true) resolve(msg);
-        else reject(new SessionError(typeof msg.error === 'string' ? msg.error : 'the server refused the request'));
+        else reject(msg.upgrading === true ? new UpgradingError(error) : new SessionError(error));
       };
       this.socket.write(jsonFrame(message));
     });

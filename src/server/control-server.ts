@@ -18,6 +18,7 @@ import { scriptsProblem, stopOrder, type ConsoleScript, type ScriptJson } from '
 import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { SessionError } from './session-error.js';
+import { clearUpgrading } from './upgrade-mark.js';
 import { heldSocket, listenOnFd, listenUnix, myUid, peerUid, serverFd, socketFd, trustedUid, type BoundSocket, type HeldSocket } from './unix-socket.js';
 import type { ConsoleInfo, ServerLimits, SessionInfo } from './session-info.js';
 import { openFileLimit, ptyMax } from '../console/limits.js';
@@ -76,6 +77,8 @@ export class ControlServer {
   /** Replies still being worked on (stop): answered before the server closes. */
   private readonly busy = new Set<Promise<unknown>>();
   private readonly followers = new Map<Socket, Follower>();
+  /** Connections whose request has not come yet. */
+  private readonly unserved = new Set<Socket>();
   /** Set while an upgrade is under way: new requests are refused, input is not read. */
   private upgrading = false;
 
@@ -94,6 +97,7 @@ export class ControlServer {
     const server = net.createServer((sock) => this.accept(sock));
     this.bound = await listenUnix(server, path, `session "${name}" is already running (${path})`);
     this.server = server;
+    clearUpgrading(path); // left by a server that died in the middle of an upgrade
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
 
@@ -122,6 +126,7 @@ export class ControlServer {
     await listenOnFd(server, fd);
     this.bound = heldSocket(held);
     this.server = server;
+    clearUpgrading(this.options.path); // the switch is over: questions are answered again
     server.on('error', (err) => this.options.log(`control socket: ${err.message}`));
   }
 
@@ -144,6 +149,9 @@ export class ControlServer {
    */
   setUpgrading(on: boolean): void {
     this.upgrading = on;
+    // One whose request comes later would be cut by the exec with no
+    // answer: told now, it asks again (and is served by the next program).
+    if (on) for (const sock of this.unserved) this.refuseUpgrading(sock);
     for (const sock of this.followers.keys()) if (on) sock.pause();
     else sock.resume();
   }
@@ -211,6 +219,12 @@ export class ControlServer {
       this.drop(sock, refusal);
       return;
     }
+    if (this.upgrading) {
+      this.refuseUpgrading(sock);
+      return;
+    }
+    this.unserved.add(sock);
+    sock.once('close', () => this.unserved.delete(sock));
     const decoder = new FrameDecoder();
     let handler: FrameHandler | undefined;
     const timeout = this.options.requestTimeout ?? 5000;
@@ -225,8 +239,8 @@ export class ControlServer {
             continue;
           }
           clearTimeout(timer);
+          this.unserved.delete(sock);
           if (frame.type !== FRAME_JSON) throw new ProtocolError('data before a request');
-          if (this.upgrading) throw new SessionError(UPGRADING);
           handler = this.serve(sock, new Request(frame.message));
         }
       } catch (err) {
@@ -243,14 +257,20 @@ export class ControlServer {
   }
 
   /** Tells the client why and hangs up (at once if it does not read). */
-  private drop(sock: Socket, reason: string, log = true): void {
+  private drop(sock: Socket, reason: string, log = true, extra: object = {}): void {
     if (log) this.options.log(`client dropped: ${reason}`);
+    this.unserved.delete(sock);
     if (sock.destroyed) return;
     // Nothing more it sends is read, let alone served.
     sock.removeAllListeners('data');
     sock.pause();
-    sock.end(jsonFrame({ ok: false, error: reason }));
+    sock.end(jsonFrame({ ok: false, error: reason, ...extra }));
     setTimeout(() => sock.destroy(), 1000).unref();
+  }
+
+  // Not served, and marked so: the client asks again until the next program answers.
+  private refuseUpgrading(sock: Socket): void {
+    this.drop(sock, UPGRADING, false, { upgrading: true });
   }
 
   /** Answers one request; returns what to do with the frames that follow. */

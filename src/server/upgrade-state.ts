@@ -4,8 +4,9 @@
 // can judge without reading the rest: `__resume --check` reads only that.
 import fs from 'node:fs';
 import { native } from '../native.js';
-import { SysError } from '../sys-error.js';
+import { ECHILD, SysError } from '../sys-error.js';
 import type { ConsoleEnd } from '../session/session.js';
+import type { PlainLogHeld } from '../session/sinks/plain-log-sink.js';
 import type { ConsoleState } from '../session/console-state.js';
 import type { SupervisedEntry } from '../session/supervisor.js';
 import type { HeldAdoption } from './adoption.js';
@@ -38,7 +39,10 @@ export interface UpgradeState {
 export interface HeldFile {
   path: string;
   fd: number;
+  /** A recording's clock. */
   elapsed?: number;
+  /** A plain log's partial line. */
+  held?: PlainLogHeld;
 }
 
 export class StateError extends Error {
@@ -54,15 +58,15 @@ export function headerProblem(header: unknown): string | undefined {
 }
 
 /** The header line of an encoded state. */
-export function encodeHeader(version = STATE_VERSION): string {
-  return `${JSON.stringify({ format: 'ptyplex-upgrade', version } satisfies StateHeader)}\n`;
+export function encodeHeader(): string {
+  return `${JSON.stringify({ format: 'ptyplex-upgrade', version: STATE_VERSION } satisfies StateHeader)}\n`;
 }
 
 /** Writes the state into a new memfd; returns its fd (close-on-exec until the exec keeps it). */
-export function writeState(state: UpgradeState, version = STATE_VERSION): number {
-  const fd = native.memfdCreate('ptyplex-upgrade');
+export function writeState(state: UpgradeState): number {
+  const fd = native.memfdCreate(MEMFD_NAME);
   if (fd < 0) throw new SysError(fd, 'memfd_create');
-  const data = Buffer.from(encodeHeader(version) + JSON.stringify(state));
+  const data = Buffer.from(encodeHeader() + JSON.stringify(state));
   try {
     for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
   } catch (err) {
@@ -72,10 +76,19 @@ export function writeState(state: UpgradeState, version = STATE_VERSION): number
   return fd;
 }
 
-/** Reads (and closes) the state fd the previous program left; StateError if it is not one we read. */
+/** What the state's memfd is called (its /proc link reads /memfd:NAME (deleted)). */
+const MEMFD_NAME = 'ptyplex-upgrade';
+
+/**
+ * Reads (and closes) the state fd the previous program left; StateError if
+ * it is not one we read. Only a memfd of ours is taken: `ptyplex __resume`
+ * run by hand with a file or a pipe is refused before anything in it is.
+ */
 export function readState(fd: number): UpgradeState {
   let text: string;
   try {
+    const link = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    if (!link.startsWith(`/memfd:${MEMFD_NAME} `)) throw new StateError(`fd ${fd} is not an upgrade state a ptyplex server handed over (it is ${link})`);
     const size = fs.fstatSync(fd).size;
     const buf = Buffer.alloc(size);
     for (let off = 0; off < size; ) {
@@ -85,6 +98,7 @@ export function readState(fd: number): UpgradeState {
     }
     text = buf.toString('utf8');
   } catch (err) {
+    if (err instanceof StateError) throw err;
     throw new StateError(`cannot read the upgrade state (fd ${fd}): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   } finally {
     try {
@@ -105,4 +119,18 @@ function parse(text: string): unknown {
   } catch {
     throw new StateError('the upgrade state is not JSON');
   }
+}
+
+/**
+ * Why this process cannot take these consoles over, if it cannot: each
+ * live console's pid must be a child of this very process (execve kept it),
+ * or the state is not its previous program's, and signalling those pids
+ * later could hit someone else's processes.
+ */
+export function foreignChild(state: UpgradeState): string | undefined {
+  for (const c of state.consoles) {
+    if (c.pid === null || c.fd === null) continue;
+    if (native.reapChild(c.pid, true) === ECHILD) return `console "${c.spec.name}": pid ${c.pid} is not a child of this process, so this is not a state its previous program left; refused`;
+  }
+  return undefined;
 }

@@ -16,7 +16,7 @@
 //   5. write the state to a memfd and execve, keeping exactly those fds.
 // Anything failing before 5 succeeds resumes reading and leaves this
 // program serving as it was; the client gets one line saying why.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { native } from '../native.js';
 import { EAGAIN, SysError } from '../sys-error.js';
@@ -25,10 +25,12 @@ import type { Session } from '../session/session.js';
 import type { SessionConsole } from '../session/session-console.js';
 import { CastSink } from '../session/sinks/cast-sink.js';
 import { FileSink } from '../session/sinks/file-sink.js';
+import { PlainLogSink } from '../session/sinks/plain-log-sink.js';
 import type { Supervisor } from '../session/supervisor.js';
 import type { Adoption } from './adoption.js';
 import type { ControlServer } from './control-server.js';
-import { encodeHeader, STATE_VERSION, writeState, type HeldFile, type UpgradeState } from './upgrade-state.js';
+import { clearUpgrading, markUpgrading } from './upgrade-mark.js';
+import { encodeHeader, writeState, type HeldFile, type UpgradeState } from './upgrade-state.js';
 
 export interface UpgradeOptions {
   session: Session;
@@ -49,9 +51,6 @@ const SETTLE_MS = 3000;
 const FLUSH_MS = 5000;
 const CHECK_MS = 20_000;
 const ATTEMPTS = 3;
-
-/** A test's stand-in for a state format the installed program does not know. */
-const VERSION_ENV = 'PTYPLEX_TEST_STATE_VERSION';
 
 /** Upgrades; resolves only if it could not, with why (the old program still serving). */
 export async function upgradeServer(o: UpgradeOptions): Promise<string> {
@@ -87,27 +86,31 @@ async function attemptOnce(o: UpgradeOptions, consoles: SessionConsole[], told: 
   if (!(await until(() => consoles.every((c) => c.finished || (c.reader?.readableLength ?? 0) === 0), FLUSH_MS))) {
     return 'a console\'s output could not be written out in time (a full disk, a stalled terminal); not upgraded';
   }
-  await Promise.all(consoles.flatMap((c) => c.sinks.map((s) => s.flush?.())));
+  // A file's held-back partial line goes to the next program, not out now.
+  await Promise.all(consoles.flatMap((c) => c.sinks.map((s) => (s instanceof FileSink ? s.written() : s.flush?.()))));
   if (!told) await o.server.releaseFollowers();
-  const version = Number(process.env[VERSION_ENV] ?? STATE_VERSION);
-  const checked = checkNewProgram(o.program, version);
+  const checked = await checkNewProgram(o.program);
   if (checked !== undefined) return checked;
   // From here on nothing yields to the loop: what is checked stays true
-  // until execve, but for another thread reaping a child, which execKeep
-  // itself checks last.
+  // until execve. No other thread reaps on Linux (children are collected
+  // on SIGCHLD, in this loop), so a child that exits in that instant stays
+  // a zombie, still ours, and the new program collects it at once;
+  // execKeep's last look (EAGAIN) only spares it that.
   if (!consoles.every(atCleanPoint)) {
     for (const c of consoles) c.reader?.resumeReads();
     return 'retry: a console ended during the upgrade';
   }
   const state = stateOf(o, consoles);
-  const fd = writeState(state, version);
+  const fd = writeState(state);
   // Node marks its stdio close-on-exec: the server's log (or terminal) is kept explicitly.
   const keep = [0, 1, 2, fd, state.control.fd, state.control.socket.lockFd, ...state.adoptions.flatMap((a) => [a.listener.fd, a.listener.socket.lockFd])];
   keep.push(...state.consoles.flatMap((c) => (c.fd === null ? [] : [c.fd])), ...state.files.map((f) => f.fd));
   const running = consoles.filter((c) => !c.finished && c.child.pid !== null).map((c) => c.child.pid!);
   const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const argv = [process.execPath, ...o.program, '__resume', '--state-fd', String(fd)];
+  markUpgrading(o.server.path);
   const r = native.execKeep(process.execPath, argv, env, Int32Array.from(keep), Int32Array.from(running));
+  clearUpgrading(o.server.path);
   fs.closeSync(fd);
   for (const c of consoles) c.reader?.resumeReads();
   if (r === EAGAIN) return 'retry: a child exited as the program was being replaced';
@@ -126,12 +129,25 @@ function refusalOf(o: UpgradeOptions): string | undefined {
 }
 
 // The installed program is asked, as a child, whether it reads this state
-// format: a program that does not start, or refuses, costs nothing.
-function checkNewProgram(program: readonly string[], version: number): string | undefined {
-  const r = spawnSync(process.execPath, [...program, '__resume', '--check'], { input: encodeHeader(version), encoding: 'utf8', timeout: CHECK_MS, stdio: ['pipe', 'ignore', 'pipe'] });
+// format: a program that does not start, or refuses, costs nothing. Not
+// spawnSync: the server goes on answering (clients are told to wait) while
+// a slow new program starts on a busy machine.
+async function checkNewProgram(program: readonly string[]): Promise<string | undefined> {
+  const child = spawn(process.execPath, [...program, '__resume', '--check'], { stdio: ['pipe', 'ignore', 'pipe'], timeout: CHECK_MS });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
+  child.stdin.on('error', () => undefined); // one that exits without reading: its status says why
+  child.stdin.end(encodeHeader());
+  const r = await new Promise<{ status: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ status: null, signal: null, error }));
+    child.once('close', (status, signal) => resolve({ status, signal }));
+  });
   if (r.status === 0) return undefined;
-  const said = (r.stderr ?? '').trim().split('\n').pop()?.replace(/^ptyplex: /, '');
   if (r.error !== undefined) return `the installed ptyplex did not start (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); not upgraded`;
+  if (r.signal === 'SIGTERM') return `the installed ptyplex did not answer within ${CHECK_MS / 1000}s; not upgraded`;
+  // Its one-line refusal, or the error a program that cannot start threw (Node ends with its version).
+  const lines = stderr.trim().split('\n');
+  const said = (lines.find((l) => /^(ptyplex: |\w*Error\b)/.test(l)) ?? lines.pop())?.replace(/^ptyplex: /, '');
   return `the installed ptyplex refused the upgrade: ${said || `exit status ${r.status ?? r.signal}`}; not upgraded`;
 }
 
@@ -153,7 +169,7 @@ function stateOf(o: UpgradeOptions, consoles: SessionConsole[]): UpgradeState {
 
 function heldFile(sink: unknown): HeldFile[] {
   if (!(sink instanceof FileSink)) return [];
-  return [{ path: sink.path, fd: sink.fd, ...(sink instanceof CastSink && { elapsed: sink.elapsed }) }];
+  return [{ path: sink.path, fd: sink.fd, ...(sink instanceof CastSink && { elapsed: sink.elapsed }), ...(sink instanceof PlainLogSink && { held: sink.heldBack() }) }];
 }
 
 async function until(ok: () => boolean, ms: number): Promise<boolean> {

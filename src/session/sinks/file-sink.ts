@@ -42,6 +42,11 @@ export class FileSink implements Sink {
   }
 
   flush(): Promise<void> {
+    return this.written();
+  }
+
+  /** Settles once everything given so far is in the file (nothing held back is written). */
+  written(): Promise<void> {
     if (this.failure !== undefined || this.stream.destroyed || this.stream.writableEnded) return Promise.resolve();
     // Writes complete in order: an empty one's callback runs after all before it.
     return new Promise((resolve) => this.stream.write(Buffer.alloc(0), () => resolve()));
