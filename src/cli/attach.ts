@@ -3,29 +3,31 @@
 // (unless --read-only) until the detach keys, the console's end, or the
 // server's. The terminal is given back exactly as it was in every case.
 import { statusCode } from '../session/exit-status.js';
-import { ControlClient } from '../server/control-client.js';
 import { ScreenMode } from '../session/screen-mode.js';
 import { DetachKeys, parseDetachKeys } from './detach-keys.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { TerminalGuard } from './terminal-guard.js';
 import { EX_USAGE, UserError } from './user-error.js';
 
-export interface AttachArgs extends TargetArgs {
+export interface AttachArgs extends HostArgs {
   name: string;
   readOnly: boolean;
   detachKeys: string;
 }
 
 const CTRL_C = 0x03;
+const LOST = '[lost the session server]';
 
 export async function attachCommand(args: AttachArgs): Promise<number> {
   const { stdin, stdout } = process;
   if (!stdin.isTTY || !stdout.isTTY) throw new UserError('attach needs a terminal (for scripts: tee, send, expect)', EX_USAGE);
   const keys = new DetachKeys(parseDetachKeys(args.detachKeys));
-  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  const { endpoint, console } = await consoleEndpoint(args.name, args);
+  const client = await endpoint.connect();
   const screen = new ScreenMode();
   let guard: TerminalGuard | undefined;
-  let ending = `[lost the session server]`;
+  let ending = LOST;
   let status = 1;
   let atLineStart = true;
 
@@ -48,11 +50,17 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
       stdout.write(`\r\n[ptyplex: fell behind, skipped ${String(msg.bytes)} bytes]\r\n`);
     }
   });
-  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) =>
+    client.once('close', ({ reason }) => {
+      // Over ssh, what ended it is worth its line (the connection dropped, ssh killed).
+      if (endpoint.host !== undefined && ending === LOST) ending = `[ptyplex: ${reason}]`;
+      resolve();
+    }),
+  );
 
   guard = TerminalGuard.enter(stdin);
   try {
-    await client.request({ op: 'attach', console: args.name, readOnly: args.readOnly, ...termSize() });
+    await client.request({ op: 'attach', console, readOnly: args.readOnly, ...termSize() });
   } catch (err) {
     guard.restore();
     throw err;
@@ -64,7 +72,7 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
     client.close();
     // A server that does not answer (wedged, or gone without a word) must
     // not keep the terminal: hang up ourselves soon after.
-    setTimeout(() => client.socket.destroy(), 500).unref();
+    setTimeout(() => client.destroy(), 500).unref();
   };
   stdin.on('data', (input: Buffer) => {
     const { pass, detach: done } = keys.feed(input);

@@ -2,14 +2,14 @@
 // REGEX, print the match, exit 0; 124 on --timeout (as timeout(1)). It
 // looks at the output since the last input anyone sent the console (or its
 // start), so `send` then `expect` cannot miss a fast answer.
-import { ControlClient } from '../server/control-client.js';
 import { compilePattern } from '../config/pattern.js';
 import { Matcher } from '../session/matcher.js';
 import { parseDuration } from './duration.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { EX_USAGE, UserError } from './user-error.js';
 
-export interface ExpectArgs extends TargetArgs {
+export interface ExpectArgs extends HostArgs {
   name: string;
   regex: string;
   timeout: string;
@@ -26,7 +26,8 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     throw new UserError(`bad regular expression: ${(err as Error).message}`, EX_USAGE);
   }
   const matcher = new Matcher(pattern);
-  const client = await ControlClient.connect(await consoleTarget(args.name, args));
+  const { endpoint, console } = await consoleEndpoint(args.name, args);
+  const client = await endpoint.connect();
   let ended = '';
   const outcome = new Promise<RegExpExecArray | undefined>((resolve) => {
     client.on('data', (data) => {
@@ -44,7 +45,7 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     client.close();
   }, timeout);
   try {
-    await client.request({ op: 'tee', console: args.name, follow: true, from: 'input' });
+    await client.request({ op: 'tee', console, follow: true, from: 'input' });
     const match = await outcome;
     if (match !== undefined) {
       process.stdout.write(`${match[0]}\n`);

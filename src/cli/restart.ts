@@ -1,18 +1,18 @@
 // `ptyplex restart NAME...`: each console's stop script, then a new run of
 // the same console: its log goes on after a marker line, attached clients
 // stay attached. Prints how each run ended, as `stop` does.
-import { ControlClient } from '../server/control-client.js';
 import type { ShutdownReport } from '../session/shutdown.js';
 import { reportTable } from './stop.js';
-import { sessionTarget, type TargetArgs } from './target.js';
+import { sessionEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 
-export interface RestartArgs extends TargetArgs {
+export interface RestartArgs extends HostArgs {
   names: string[];
   json: boolean;
 }
 
 export async function restartCommand(args: RestartArgs): Promise<number> {
-  const client = await ControlClient.connect(await sessionTarget(args));
+  const client = await (await sessionEndpoint(args)).connect();
   let reply: Record<string, unknown>;
   try {
     reply = await client.request({ op: 'restart', consoles: args.names });
