@@ -7,6 +7,7 @@
 // the remote `ptyplex` (a path, or `npx ptyplex`). Each argument after it is
 // single-quoted: the remote side runs the line through the user's login
 // shell, and a session name must not become a command.
+import os from 'node:os';
 import type { SshHost } from './ssh-host.js';
 
 export interface SshSettings {
@@ -85,9 +86,17 @@ export function sshFailure(host: SshHost, end: SshEnd, settings: SshSettings): s
     }
     return `${on}: no ptyplex there (${last ?? `status ${end.code}`}); install it on that host, or set PTYPLEX_REMOTE_COMMAND`;
   }
+  // Through PTYPLEX_SSH_COMMAND's sh, an ssh killed by a signal is sh's
+  // 128+N (and sh's own word for it, "Killed", on stderr).
+  const signal = end.code !== null && end.code > 128 ? signalName(end.code - 128) : undefined;
+  if (signal !== undefined) return `${on}: lost the connection (ssh ended by ${signal})`;
   if (last !== undefined && end.code !== 0) return `${on}: ${last.replace(/^ptyplex: /, '')}`;
   if (end.code !== 0) return `${on}: ssh ended with status ${String(end.code)}`;
   return undefined;
+}
+
+function signalName(n: number): string | undefined {
+  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0];
 }
 
 function firstWord(command: string): string {

@@ -50,7 +50,18 @@ export class SshProcess {
   }
 
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    killGroup(this.child);
+  }
+}
+
+// The whole group: through PTYPLEX_SSH_COMMAND the child is `sh -c`, and
+// ssh under it would outlive a signal to sh alone, holding our pipes open.
+function killGroup(child: ChildProcessWithoutNullStreams): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
   }
 }
 
@@ -96,7 +107,7 @@ class ChildDuplex extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    killGroup(this.child);
     done(err);
   }
 }
