@@ -83,6 +83,8 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   const stop = () => {
     stopping = true;
     clients.forEach((c) => c.close());
+    // A host gone quiet (a dead link) must not keep a Ctrl-C waiting.
+    if (remote) setTimeout(() => clients.forEach((c) => c.destroy()), 1000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

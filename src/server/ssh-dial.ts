@@ -6,6 +6,7 @@
 // answers from one that does not: until it comes (ssh's handshake, the
 // remote Node starting), the deadline runs.
 import { ControlClient } from './control-client.js';
+import { MAX_REPLY } from './protocol.js';
 import { SessionError } from './session-error.js';
 import type { SshSettings } from './ssh-command.js';
 import type { SshHost } from './ssh-host.js';
@@ -72,7 +73,13 @@ export function dialSsh(host: SshHost, dialArgs: readonly string[], opts: DialOp
 export async function sshOutput(host: SshHost, remoteArgs: readonly string[], opts: DialOptions): Promise<string> {
   const ssh = new SshProcess(host, remoteArgs, opts.settings);
   const chunks: Buffer[] = [];
-  ssh.stream.on('data', (c: Buffer) => chunks.push(c));
+  let size = 0;
+  // A host that floods us is cut off, as a server's oversized reply is.
+  ssh.stream.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_REPLY) chunks.push(c);
+    else ssh.kill();
+  });
   ssh.stream.on('error', () => undefined);
   ssh.stream.end();
   let timer: NodeJS.Timeout | undefined;
@@ -85,6 +92,7 @@ export async function sshOutput(host: SshHost, remoteArgs: readonly string[], op
     ssh.kill();
     throw new SessionError(noAnswer(host, opts.deadlineMs));
   }
+  if (size > MAX_REPLY) throw new SessionError(`${host.label}: answered with more than ${MAX_REPLY / 1048576} MiB; cut off`);
   const failure = ssh.failure();
   if (failure !== undefined) throw new SessionError(failure);
   return Buffer.concat(chunks).toString('utf8');
