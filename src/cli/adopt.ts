@@ -3,27 +3,38 @@
 // take each in as a console. With no session running, one is started in the
 // background for it. Returns once the socket is listening, so a script can
 // run the runtime next. Without --console-socket the socket goes in a new
-// private directory, and its path is printed for the runtime.
+// private directory, and its path is printed for the runtime. With -H the
+// whole command runs on that host (over ssh, `ptyplex adopt -H '' ...`):
+// the console socket, the runtime and any session it starts are all there.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ControlClient } from '../server/control-client.js';
 import { nameProblem } from '../config/console-spec.js';
 import { privateConsoleSocket } from '../server/console-socket.js';
 import { probeSocket } from '../server/unix-socket.js';
+import { sshOutput } from '../server/ssh-dial.js';
+import type { SshHost } from '../server/ssh-host.js';
+import { dialOptions, hostsOf, labels, targetFlags, type HostArgs } from './hosts.js';
 import { closeOnHangupOf } from './run.js';
 import { BIN_ARGS } from './self.js';
 import { allSessions, givenSocket, sessionTarget, type TargetArgs } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';
 import { spawnSync } from 'node:child_process';
 
-export interface AdoptArgs extends TargetArgs {
+export interface AdoptArgs extends HostArgs {
   consoleSocket?: string | undefined;
   name?: string | undefined;
   once: boolean;
   closeOnHangup?: string | undefined;
 }
 
+/** Starting a session there may take a while: more than a query's deadline. */
+const REMOTE_ADOPT_MS = 30_000;
+
 export async function adoptCommand(args: AdoptArgs): Promise<number> {
+  const hosts = hostsOf(args);
+  if (hosts.length > 1) throw new UserError(`adopt listens on one host, not ${hosts.length} (${labels(hosts)})`, EX_USAGE);
+  if (hosts.length === 1) return adoptOn(hosts[0]!, args);
   const name = args.name ?? (args.consoleSocket === undefined ? 'console' : path.basename(args.consoleSocket).replace(/\.sock$/, ''));
   const bad = nameProblem(name);
   if (bad !== undefined) throw new UserError(bad, EX_USAGE);
@@ -37,6 +48,17 @@ export async function adoptCommand(args: AdoptArgs): Promise<number> {
   }
   if (status === 0) process.stdout.write(`${socket}\n`);
   return status;
+}
+
+async function adoptOn(host: SshHost, args: AdoptArgs): Promise<number> {
+  const remote = ['adopt', '-H', '', ...targetFlags(args)];
+  if (args.consoleSocket !== undefined) remote.push('--console-socket', args.consoleSocket);
+  if (args.name !== undefined) remote.push('--name', args.name);
+  if (args.once) remote.push('--once');
+  if (args.closeOnHangup !== undefined) remote.push(`--close-on-hangup=${args.closeOnHangup}`);
+  const opts = dialOptions();
+  process.stdout.write(await sshOutput(host, remote, { ...opts, deadlineMs: Math.max(opts.deadlineMs, REMOTE_ADOPT_MS) }));
+  return 0;
 }
 
 async function listenFor(args: AdoptArgs, socket: string, name: string): Promise<number> {

@@ -6,26 +6,28 @@ import { statusCode } from '../session/exit-status.js';
 import { ConsoleFollower } from '../server/console-follower.js';
 import { ScreenMode } from '../session/screen-mode.js';
 import { DetachKeys, parseDetachKeys } from './detach-keys.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { TerminalGuard } from './terminal-guard.js';
 import { EX_USAGE, UserError } from './user-error.js';
 
-export interface AttachArgs extends TargetArgs {
+export interface AttachArgs extends HostArgs {
   name: string;
   readOnly: boolean;
   detachKeys: string;
 }
 
 const CTRL_C = 0x03;
+const LOST = '[lost the session server]';
 
 export async function attachCommand(args: AttachArgs): Promise<number> {
   const { stdin, stdout } = process;
   if (!stdin.isTTY || !stdout.isTTY) throw new UserError('attach needs a terminal (for scripts: tee, send, expect)', EX_USAGE);
   const keys = new DetachKeys(parseDetachKeys(args.detachKeys));
-  const target = await consoleTarget(args.name, args);
+  const { endpoint, console } = await consoleEndpoint(args.name, args);
   const screen = new ScreenMode();
   let guard: TerminalGuard | undefined;
-  let ending = `[lost the session server]`;
+  let ending = LOST;
   let status = 1;
   let atLineStart = true;
 
@@ -54,13 +56,15 @@ export async function attachCommand(args: AttachArgs): Promise<number> {
     closed = new Promise<void>((resolve) =>
       client.once('close', (how) => {
         if (how.lost !== undefined) ending = `[ptyplex: ${how.lost}]`;
+        // Over ssh, what ended it is worth its line (the connection dropped, ssh killed).
+        else if (endpoint.host !== undefined && ending === LOST && how.reason !== undefined) ending = `[ptyplex: ${how.reason}]`;
         resolve();
       }),
     );
   };
   let client: ConsoleFollower;
   try {
-    client = await ConsoleFollower.open(target, { op: 'attach', console: args.name, readOnly: args.readOnly, ...termSize() }, listen);
+    client = await ConsoleFollower.open(() => endpoint.connect(), { op: 'attach', console, readOnly: args.readOnly, ...termSize() }, listen);
   } catch (err) {
     guard.restore();
     throw err;

@@ -6,10 +6,11 @@ import { ConsoleFollower } from '../server/console-follower.js';
 import { compilePattern } from '../config/pattern.js';
 import { Matcher } from '../session/matcher.js';
 import { parseDuration } from './duration.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { EX_USAGE, UserError } from './user-error.js';
 
-export interface ExpectArgs extends TargetArgs {
+export interface ExpectArgs extends HostArgs {
   name: string;
   regex: string;
   timeout: string;
@@ -26,7 +27,7 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     throw new UserError(`bad regular expression: ${(err as Error).message}`, EX_USAGE);
   }
   const matcher = new Matcher(pattern);
-  const target = await consoleTarget(args.name, args);
+  const { endpoint, console } = await consoleEndpoint(args.name, args);
   let ended = '';
   let lost: string | undefined;
   let outcome!: Promise<RegExpExecArray | undefined>;
@@ -41,7 +42,7 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
         if (msg.event === 'end') ended = String(msg.description);
       });
       client.once('close', (how) => {
-        lost = how.lost;
+        lost = how.lost ?? (endpoint.host === undefined ? undefined : how.reason);
         resolve(undefined);
       });
     });
@@ -53,7 +54,7 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     client?.close();
   }, timeout);
   try {
-    client = await ConsoleFollower.open(target, { op: 'tee', console: args.name, follow: true, from: 'input' }, listen);
+    client = await ConsoleFollower.open(() => endpoint.connect(), { op: 'tee', console, follow: true, from: 'input' }, listen);
     if (timedOut) client.close();
     const match = await outcome;
     if (match !== undefined) {

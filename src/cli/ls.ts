@@ -1,43 +1,88 @@
 // `ptyplex ls`: every live session and its consoles, as a table or --json.
+// With -H, each host's own ptyplex lists its sessions (`ptyplex dial-stdio
+// --ls` over ssh: the listing, its stale-socket cleanup and its deadlines
+// are that host's, as if run there), all hosts at once; the table gains a
+// HOST column and --json a `host` field. A host that fails is one line on
+// stderr; the others are still listed, and the status is 1.
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleInfo, SessionInfo } from '../server/session-info.js';
+import { SessionError } from '../server/session-error.js';
+import { sshOutput } from '../server/ssh-dial.js';
+import type { SshHost } from '../server/ssh-host.js';
 import { table } from './table.js';
 import { NotRespondingError } from '../server/control-client.js';
+import { dialOptions, hostsOf, targetFlags, type HostArgs } from './hosts.js';
 import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
 
-export interface LsArgs extends TargetArgs {
+export interface LsArgs extends HostArgs {
   json: boolean;
 }
 
+type Listed = (SessionInfo | SilentSession) & { host?: string };
+
 export async function lsCommand(args: LsArgs): Promise<number> {
+  const hosts = hostsOf(args);
+  let failed = false;
+  let sessions: Listed[];
+  if (hosts.length === 0) sessions = await localSessions(args);
+  else {
+    const answers = await Promise.all(hosts.map((h) => remoteSessions(h, args).catch((err: unknown) => err)));
+    sessions = [];
+    for (const a of answers) {
+      if (a instanceof SessionError) {
+        process.stderr.write(`ptyplex: ${a.message}\n`);
+        failed = true;
+      } else if (a instanceof Error) throw a;
+      else sessions.push(...(a as Listed[]));
+    }
+  }
+  const status = failed ? 1 : 0;
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    return status;
+  }
+  if (sessions.length === 0) {
+    if (!failed) process.stderr.write('ptyplex: no sessions\n');
+    return 1;
+  }
+  const head = ['SESSION', 'CONSOLE', 'PID', 'STATE', 'RESTARTS', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME'];
+  const rows = [hosts.length > 0 ? ['HOST', ...head] : head];
+  const now = Date.now();
+  for (const s of sessions) {
+    const lead = hosts.length > 0 ? [s.host ?? '-'] : [];
+    if ('state' in s) rows.push([...lead, s.name, '-', '-', s.state, '-', '-', '-', '-', '-']);
+    else for (const c of s.consoles) rows.push([...lead, ...consoleRow(s.name, c, now)]);
+  }
+  process.stdout.write(table(rows));
+  return status;
+}
+
+/** This machine's sessions (-L/-S: that one), as `ls --json` shows them. */
+export async function localSessions(args: TargetArgs): Promise<(SessionInfo | SilentSession)[]> {
   const given = explicitSocket(args) ?? undefined;
   const sockets = given !== undefined ? [given] : await allSessions();
   // A server that dies between the listing and the question is not a
   // session; one that does not answer in time is listed as such.
   const ask = (s: string) => describeSession(s).catch((err: unknown) => (err instanceof NotRespondingError ? silent(s, err) : undefined));
-  const sessions = (await Promise.all(sockets.map((s) => (given ? describeSession(s) : ask(s))))).filter(
+  return (await Promise.all(sockets.map((s) => (given ? describeSession(s) : ask(s))))).filter(
     (s): s is SessionInfo | SilentSession => s !== undefined,
   );
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-    return 0;
+}
+
+async function remoteSessions(host: SshHost, args: TargetArgs): Promise<Listed[]> {
+  const text = await sshOutput(host, ['dial-stdio', '--ls', ...targetFlags(args)], dialOptions());
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = undefined;
   }
-  if (sessions.length === 0) {
-    process.stderr.write('ptyplex: no sessions\n');
-    return 1;
-  }
-  const rows = [['SESSION', 'CONSOLE', 'PID', 'STATE', 'RESTARTS', 'SIZE', 'OUT', 'CLIENTS', 'UPTIME']];
-  const now = Date.now();
-  for (const s of sessions) {
-    if ('state' in s) rows.push([s.name, '-', '-', s.state, '-', '-', '-', '-', '-']);
-    else for (const c of s.consoles) rows.push(consoleRow(s.name, c, now));
-  }
-  process.stdout.write(table(rows));
-  return 0;
+  if (!Array.isArray(list)) throw new SessionError(`${host.label}: the remote ptyplex did not answer as dial-stdio --ls does (a different version?)`);
+  return (list as Listed[]).map((s) => ({ host: host.label, ...s }));
 }
 
 /** A session whose server did not answer: all `ls` can say of it. */
-interface SilentSession {
+export interface SilentSession {
   name: string;
   socket: string;
   pid: number | null;

@@ -15,7 +15,8 @@ import type { ExpectArgs } from './expect.js';
 import type { NewArgs } from './new.js';
 import type { RunArgs } from './run.js';
 import type { SendArgs } from './send.js';
-import type { TargetArgs } from './target.js';
+import type { DialStdioArgs } from './dial-stdio.js';
+import type { HostArgs } from './hosts.js';
 import type { StopArgs } from './stop.js';
 import type { StartArgs } from './start.js';
 import type { RestartArgs } from './restart.js';
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'Run commands in PTYs, labelled on the terminal, until all end',
       runOptions,
       async (a) => {
+        if (a.host !== undefined) throw new UserError('run starts a session here; on another host run it there (ssh HOST ptyplex run -d ...)', EX_USAGE);
         status = await (await import('./run.js')).runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
       },
     )
@@ -175,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command('upgrade', 'Replace the session\'s server with the ptyplex installed now, keeping every console running', (y) => y, async (a) => {
-      status = await (await import('./upgrade.js')).upgradeCommand(a as TargetArgs);
+      status = await (await import('./upgrade.js')).upgradeCommand(a as HostArgs);
     })
     .command(
       '__resume',
@@ -186,11 +188,25 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
-      status = await (await import('./kill-server.js')).killServerCommand(a as TargetArgs);
+      status = await (await import('./kill-server.js')).killServerCommand(a as HostArgs);
     })
+    .command(
+      'dial-stdio',
+      'Connect stdin/stdout to a session\'s control socket (what -H runs on the remote host, over ssh)',
+      (y) =>
+        y
+          .option('console', { type: 'string', describe: 'The session holding this console (as attach NAME finds it)' })
+          .option('ls', { type: 'boolean', default: false, describe: 'Print the sessions as ls --json does, and exit' }),
+      async (a) => {
+        if (a.host !== undefined) throw new UserError('dial-stdio is the far end of -H; it takes no -H itself', EX_USAGE);
+        status = await (await import('./dial-stdio.js')).dialStdioCommand(a as DialStdioArgs);
+      },
+    )
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, upgrade, kill-server')
+    // Not `array: true`: that would swallow the positionals after it. Repeated, yargs gives an array.
+    .option('host', { alias: 'H', type: 'string', global: true, describe: 'A session on another machine: ssh://[user@]host[:port], repeatable (default: $PTYPLEX_HOST)' })
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, upgrade, kill-server, dial-stdio')
     .strict()
     .help()
     .alias('h', 'help')

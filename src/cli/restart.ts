@@ -1,18 +1,18 @@
 // `ptyplex restart NAME...`: each console's stop script, then a new run of
 // the same console: its log goes on after a marker line, attached clients
 // stay attached. Prints how each run ended, as `stop` does.
-import { ControlClient } from '../server/control-client.js';
 import type { ShutdownReport } from '../session/shutdown.js';
 import { reportTable } from './stop.js';
-import { sessionTarget, type TargetArgs } from './target.js';
+import { sessionEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 
-export interface RestartArgs extends TargetArgs {
+export interface RestartArgs extends HostArgs {
   names: string[];
   json: boolean;
 }
 
 export async function restartCommand(args: RestartArgs): Promise<number> {
-  const { client, reply } = await ControlClient.ask(await sessionTarget(args), { op: 'restart', consoles: args.names });
+  const { client, reply } = await (await sessionEndpoint(args)).ask({ op: 'restart', consoles: args.names });
   client.close();
   const report = reply.report as ShutdownReport;
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,11 +1,11 @@
 // `ptyplex send NAME TEXT...`: type into a console. The words are joined by
 // spaces; with --keys each word that names a key (C-c, Enter, Up ...) is
 // that key instead.
-import { ControlClient } from '../server/control-client.js';
 import { keyBytes } from '../session/keys.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 
-export interface SendArgs extends TargetArgs {
+export interface SendArgs extends HostArgs {
   name: string;
   text: string[];
   keys: boolean;
@@ -13,7 +13,8 @@ export interface SendArgs extends TargetArgs {
 
 export async function sendCommand(args: SendArgs): Promise<number> {
   const data = args.keys ? args.text.map(keyBytes).join('') : args.text.join(' ');
-  const { client } = await ControlClient.ask(await consoleTarget(args.name, args), { op: 'send', console: args.name, data: Buffer.from(data).toString('base64') });
+  const { endpoint, console } = await consoleEndpoint(args.name, args);
+  const { client } = await endpoint.ask({ op: 'send', console, data: Buffer.from(data).toString('base64') });
   client.close();
   return 0;
 }

@@ -5,16 +5,16 @@
 import fs from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
 import { parseScriptFile } from '../config/config-yaml.js';
-import { ControlClient } from '../server/control-client.js';
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleReport, ShutdownReport } from '../session/shutdown.js';
 import type { ScriptJson } from '../config/stop-script.js';
 import { table } from './table.js';
 import { parseDuration } from './duration.js';
-import { describeSession, sessionTarget, type TargetArgs } from './target.js';
+import { describeEndpoint, sessionEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { EX_DATAERR, EX_NOINPUT, UserError, errorCode } from './user-error.js';
 
-export interface StopArgs extends TargetArgs {
+export interface StopArgs extends HostArgs {
   names: string[];
   script?: string | undefined;
   timeout: string;
@@ -23,14 +23,14 @@ export interface StopArgs extends TargetArgs {
 
 export async function stopCommand(args: StopArgs): Promise<number> {
   const timeout = parseDuration(args.timeout, 'timeout');
-  const socket = await sessionTarget(args);
-  const session = await describeSession(socket);
+  const endpoint = await sessionEndpoint(args);
+  const session = await describeEndpoint(endpoint);
   const have = new Set(session.consoles.map((c) => c.name));
   for (const name of args.names) {
     if (!have.has(name)) throw new UserError(`no console "${name}" in session "${session.name}" (it has: ${[...have].join(', ')})`, 1);
   }
   const scripts = args.script !== undefined ? readScripts(args.script, have, session.name) : {};
-  const { client, reply } = await ControlClient.ask(socket, { op: 'stop', ...(args.names.length > 0 && { consoles: args.names }), scripts, timeout });
+  const { client, reply } = await endpoint.ask({ op: 'stop', ...(args.names.length > 0 && { consoles: args.names }), scripts, timeout });
   client.close();
   const report = reply.report as ShutdownReport;
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));

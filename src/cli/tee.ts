@@ -1,38 +1,62 @@
 // `ptyplex tee NAME...`: follow consoles' output like `tail -f`, from the
 // recent output the session still holds; several consoles are line-prefixed
-// with their names. --no-follow prints what is held and exits.
+// with their names. --no-follow prints what is held and exits. With -H,
+// HOST:NAME follows NAME on that host and a bare NAME follows it on every
+// host given, labelled HOST:NAME when there are several hosts; a host that
+// fails is one line on stderr while the others are followed, and the status
+// is then 1.
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { ConsoleFollower } from '../server/console-follower.js';
+import { SessionError } from '../server/session-error.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleColor, makeChalk } from './color.js';
-import { consoleTarget, type TargetArgs } from './target.js';
+import { consoleOn, localEndpoint, type Endpoint } from './endpoint.js';
+import { hostsOf, splitHostConsole, type HostArgs } from './hosts.js';
+import { consoleTarget } from './target.js';
 import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
 
-export interface TeeArgs extends TargetArgs {
+export interface TeeArgs extends HostArgs {
   names: string[];
   output?: string | undefined;
   follow: boolean;
   color?: boolean | undefined;
 }
 
+interface Followed {
+  /** What the output is labelled with. */
+  label: string;
+  console: string;
+  endpoint: Endpoint;
+}
+
 export async function teeCommand(args: TeeArgs): Promise<number> {
   const out = openOutput(args.output);
   const chalk = makeChalk(args.output === undefined ? args.color : false);
-  const width = Math.max(...args.names.map((n) => n.length));
+  const hosts = hostsOf(args);
+  const remote = hosts.length > 0;
+  let failed = false;
+  // A host that fails is said and skipped; here, a console in no session
+  // fails before anything is printed.
+  const fail = (err: unknown): undefined => {
+    if (!remote || !(err instanceof SessionError || err instanceof UserError)) throw err;
+    process.stderr.write(`ptyplex: ${err.message}\n`);
+    failed = true;
+    return undefined;
+  };
+  const targets = remote ? remoteTargets(args, hosts.length) : await Promise.all(args.names.map(async (name) => ({ label: name, console: name, endpoint: localEndpoint(await consoleTarget(name, args)) })));
+  const width = Math.max(...targets.map((t) => t.label.length));
   let stopping = false;
   // Connect to every session first: a console in no session fails before
   // anything is printed (with -L/-S the server says so, on the first reply).
-  const targets = await Promise.all(args.names.map((name) => consoleTarget(name, args)));
-  const followed = targets.map((target, i) => {
-    const name = args.names[i]!;
-    const sink = args.names.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${name.padEnd(width)} | `) }) : undefined;
+  const followed = targets.map((t, i) => {
+    const sink = targets.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${t.label.padEnd(width)} | `) }) : undefined;
     let finished = false;
     let lost: string | undefined;
     const listen = (client: ConsoleFollower) => {
       client.on('data', (data) => (sink ? sink.write(data) : out.write(data)));
       client.on('message', (msg) => {
-        if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${name}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
+        if (msg.event === 'skipped') process.stderr.write(`ptyplex: ${t.label}: fell behind, skipped ${String(msg.bytes)} bytes\n`);
         if (msg.event === 'end' || msg.event === 'eof') finished = true;
       });
       return new Promise<boolean>((resolve) =>
@@ -42,20 +66,23 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
         }),
       ).then(async (ok) => {
         await sink?.end();
-        if (!ok) process.stderr.write(`ptyplex: ${name}: ${lost ?? 'the session server hung up before the console ended'}\n`);
+        if (!ok) process.stderr.write(`ptyplex: ${t.label}: ${lost ?? 'the session server hung up before the console ended'}\n`);
         return ok;
       });
     };
     let done!: Promise<boolean>;
-    const client = ConsoleFollower.open(target, { op: 'tee', console: name, follow: args.follow }, (f) => {
+    const client = ConsoleFollower.open(() => t.endpoint.connect(), { op: 'tee', console: t.console, follow: args.follow }, (f) => {
       done = listen(f);
-    });
-    return { client, done: client.then(() => done) };
+    }).catch(fail);
+    return { client, done: client.then((c) => (c === undefined ? false : done)) };
   });
-  const clients = await Promise.all(followed.map((f) => f.client));
+  const opened = await Promise.all(followed.map((f) => f.client));
+  const clients = opened.filter((c): c is ConsoleFollower => c !== undefined);
   const stop = () => {
     stopping = true;
     clients.forEach((c) => c.close());
+    // A host gone quiet (a dead link) must not keep a Ctrl-C waiting.
+    if (remote) setTimeout(() => clients.forEach((c) => c.destroy()), 1000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -63,7 +90,21 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await new Promise<void>((resolve) => (out === process.stdout ? resolve() : out.end(resolve)));
-  return complete.every(Boolean) ? 0 : 1;
+  return complete.every(Boolean) && !failed && clients.length > 0 ? 0 : 1;
+}
+
+// HOST:NAME on that host; a bare NAME on every host. Labelled HOST:NAME
+// when there are several hosts, as the user would name it back.
+function remoteTargets(args: TeeArgs, count: number): Followed[] {
+  const hosts = hostsOf(args);
+  return args.names.flatMap((name) => {
+    const { host, console } = splitHostConsole(name, hosts);
+    return (host !== undefined ? [host] : hosts).map((h) => ({
+      label: count > 1 ? `${h.label}:${console}` : console,
+      console,
+      endpoint: consoleOn(h, console, args),
+    }));
+  });
 }
 
 function openOutput(file: string | undefined): Writable {

@@ -3,40 +3,40 @@
 // The server answers only if it could not (one line: why, and it still
 // serves as before); on success its connection closes as the program is
 // replaced, and this waits for the new program to answer and says so.
-import path from 'node:path';
-import { ControlClient, UpgradingError, whileUpgrading } from '../server/control-client.js';
+import { UpgradingError, whileUpgrading } from '../server/control-client.js';
 import { SessionError } from '../server/session-error.js';
 import type { SessionInfo } from '../server/session-info.js';
-import { describeSession, sessionTarget, type TargetArgs } from './target.js';
+import { describeEndpoint, sessionEndpoint, type Endpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 
 /** How long the new program may take to answer. */
 const ANSWER_MS = 15_000;
 
-export async function upgradeCommand(args: TargetArgs): Promise<number> {
-  const socket = await sessionTarget(args);
-  const before = await describeSession(socket);
+export async function upgradeCommand(args: HostArgs): Promise<number> {
+  const endpoint = await sessionEndpoint(args);
+  const before = await describeEndpoint(endpoint);
   // Answered only by a refusal; the exec closes the connection instead.
   // Another upgrade under way: this one waits for it, then upgrades again.
   await whileUpgrading(async () => {
-    const client = await ControlClient.connect(socket);
+    const client = await endpoint.connect();
     try {
       await client.request({ op: 'upgrade' });
     } catch (err) {
       if (!client.hungUp || err instanceof UpgradingError) throw err;
     }
   });
-  const after = await answer(socket, before);
-  process.stdout.write(`upgraded session "${path.basename(socket)}": server pid ${after.server.pid}, ptyplex ${after.server.version}, generation ${after.server.generation}\n`);
+  const after = await answer(endpoint, before);
+  process.stdout.write(`upgraded session "${after.name}": server pid ${after.server.pid}, ptyplex ${after.server.version}, generation ${after.server.generation}\n`);
   return 0;
 }
 
 // Asks until a server of a later generation answers (the same pid).
-async function answer(socket: string, before: SessionInfo): Promise<SessionInfo> {
+async function answer(endpoint: Endpoint, before: SessionInfo): Promise<SessionInfo> {
   const deadline = Date.now() + ANSWER_MS;
   let last = 'no answer';
   for (;;) {
     try {
-      const info = await describeSession(socket);
+      const info = await describeEndpoint(endpoint);
       if (info.server.generation > before.server.generation) return info;
       last = `still generation ${info.server.generation}`;
     } catch (err) {

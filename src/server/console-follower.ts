@@ -23,7 +23,7 @@ export interface FollowerEvents {
   upgrading: [];
   resumed: [];
   /** The end: `lost` says why, when reconnecting failed. */
-  close: [{ truncated: boolean; lost?: string }];
+  close: [{ truncated: boolean; reason?: string; lost?: string }];
 }
 
 export class ConsoleFollower extends EventEmitter<FollowerEvents> {
@@ -38,7 +38,8 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
   private lastMessage: object | undefined;
 
   private constructor(
-    private readonly path: string,
+    /** A new connection to the session's server: a local socket, or ssh. */
+    private readonly connect: () => Promise<ControlClient>,
     /** The request (attach or tee) that starts following; `from` is added on resuming. */
     private readonly request: Record<string, unknown>,
     private readonly resumeKey: 'from' | 'offset',
@@ -50,13 +51,14 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
    * Connects and sends the request; throws SessionError as ControlClient
    * does. listen registers the caller's listeners first: output comes with the reply.
    */
-  static async open(path: string, request: Record<string, unknown>, listen: (f: ConsoleFollower) => void): Promise<ConsoleFollower> {
-    const f = new ConsoleFollower(path, request, request.op === 'tee' ? 'offset' : 'from');
+  static async open(to: string | (() => Promise<ControlClient>), request: Record<string, unknown>, listen: (f: ConsoleFollower) => void): Promise<ConsoleFollower> {
+    const connect = typeof to === 'string' ? () => ControlClient.connect(to) : to;
+    const f = new ConsoleFollower(connect, request, request.op === 'tee' ? 'offset' : 'from');
     let listening = false;
     // A server being upgraded asks us to come back: the refused tries' hang-ups are not our end.
     f.reconnecting = true;
     await whileUpgrading(async () => {
-      const client = await ControlClient.connect(path);
+      const client = await connect();
       f.bind(client);
       if (!listening) listen(f);
       listening = true;
@@ -64,7 +66,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
         await client.request(request);
       } catch (err) {
         client.removeAllListeners();
-        client.socket.destroy();
+        client.destroy();
         throw err;
       }
     });
@@ -95,7 +97,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
 
   destroy(): void {
     this.closing = true;
-    this.client.socket.destroy();
+    this.client.destroy();
   }
 
   private bind(client: ControlClient): void {
@@ -123,7 +125,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
     this.reconnecting = true;
     while (!this.closing) {
       try {
-        const client = await ControlClient.connect(this.path);
+        const client = await this.connect();
         try {
           this.bind(client);
           this.resumeAt = at; // bind keeps it: input stays queued until the reply
@@ -133,7 +135,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
           return;
         } catch (err) {
           client.removeAllListeners();
-          client.socket.destroy();
+          client.destroy();
           throw err;
         }
       } catch (err) {

@@ -1,11 +1,14 @@
 // The other end of the control socket, for the CLI and for library users:
 // connect, send one request, then stream. Register 'data' and 'message'
 // listeners before request(): frames that arrive with the reply are
-// delivered at once.
+// delivered at once. The bytes may go over any duplex stream: the unix
+// socket itself, or the stdio of an `ssh` running `ptyplex dial-stdio` on
+// another machine (ssh-dial.ts); the protocol is the same.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import nodePath from 'node:path';
+import type { Duplex } from 'node:stream';
 import { native } from '../native.js';
 import { socketFd } from './unix-socket.js';
 import { FRAME_JSON, FrameDecoder, MAX_REPLY, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
@@ -54,63 +57,79 @@ export interface ControlClientEvents {
   data: [Buffer];
   /** An event from the server (skipped, end, eof). */
   message: [Record<string, unknown>];
-  /** The server hung up; `truncated` if it stopped inside a frame. */
-  close: [{ truncated: boolean }];
+  /** The server hung up; `truncated` if it stopped inside a frame; `reason` says why, as one line. */
+  close: [{ truncated: boolean; reason: string }];
 }
+
+/** How a transport explains its end: called once the stream has closed. */
+export type HangupReason = () => string;
 
 export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly decoder = new FrameDecoder(MAX_REPLY);
   private reply: ((msg: Record<string, unknown>) => void) | undefined;
   /** True once the server hung up (a reply that failed for that, rather than a refusal). */
   hungUp = false;
+  /** Put before the server's refusals: the host they come from. */
+  private errorLabel = '';
 
   private constructor(
-    readonly socket: net.Socket,
-    readonly path: string,
+    readonly stream: Duplex,
+    private name: string,
+    hangup: HangupReason,
   ) {
     super();
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', () => undefined); // close follows, and says enough.
-    socket.once('close', () => {
+    stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    stream.on('error', () => undefined); // close follows, and says enough.
+    stream.once('close', () => {
       this.hungUp = true;
-      this.reply?.({ ok: false, error: `the session server at ${path} hung up` });
-      this.emit('close', { truncated: this.decoder.buffered > 0 });
+      const reason = hangup();
+      this.reply?.({ ok: false, error: reason });
+      this.emit('close', { truncated: this.decoder.buffered > 0, reason });
     });
+    // A stream paused by whoever read from it before us (a handshake) must flow.
+    stream.resume();
   }
 
   /**
-   * Connects and sends one request, asking again while the server is
-   * upgrading (see whileUpgrading); the client is kept for what follows.
+   * Connects (to a local socket path, or by `to()`: ssh) and sends one
+   * request, asking again while the server is upgrading (see
+   * whileUpgrading); the client is kept for what follows.
    */
-  static ask(path: string, message: object, deadline?: number): Promise<{ client: ControlClient; reply: Record<string, unknown> }> {
+  static ask(to: string | (() => Promise<ControlClient>), message: object, deadline?: number): Promise<{ client: ControlClient; reply: Record<string, unknown> }> {
+    const connect = typeof to === 'string' ? () => ControlClient.connect(to) : to;
     return whileUpgrading(async () => {
-      const client = await ControlClient.connect(path);
+      const client = await connect();
       try {
         return { client, reply: await client.request(message, deadline) };
       } catch (err) {
-        client.socket.destroy();
+        client.destroy();
         // Not answering because its program is being replaced: it will, soon.
-        if (err instanceof NotRespondingError && upgradingNow(path)) throw new UpgradingError(err.message);
+        if (err instanceof NotRespondingError && typeof to === 'string' && upgradingNow(to)) throw new UpgradingError(err.message);
         throw err;
       }
     });
   }
 
-  /** Connects, or throws a SessionError that says why not. */
-  static connect(path: string): Promise<ControlClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(path);
-      socket.once('connect', () => {
-        const refusal = untrustedServer(socket);
-        if (refusal === undefined) {
-          resolve(new ControlClient(socket, path));
-          return;
-        }
-        socket.destroy();
-        reject(new SessionError(`${path}: ${refusal}`));
-      });
-      socket.once('error', (err: NodeJS.ErrnoException) => reject(connectError(path, err)));
-    });
+  /** What messages call the server: the socket path, or HOST:SESSION. */
+  get path(): string {
+    return this.name;
+  }
+
+  /** Names the server once a transport has learnt which it reached; `host` labels its refusals. */
+  nameServer(name: string, host: string): void {
+    this.name = name;
+    this.errorLabel = `${host}: `;
+  }
+
+  /** Connects to a local socket, or throws a SessionError that says why not. */
+  static async connect(path: string): Promise<ControlClient> {
+    const socket = await connectTrusted(path);
+    return new ControlClient(socket, path, () => `the session server at ${path} hung up`);
+  }
+
+  /** A client over a stream already connected to a server (ssh's stdio, a test's pipe). */
+  static over(stream: Duplex, name: string, hangup: HangupReason): ControlClient {
+    return new ControlClient(stream, name, hangup);
   }
 
   /**
@@ -127,7 +146,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
           : setTimeout(() => {
               this.reply = undefined;
               const err = new NotRespondingError(nodePath.basename(this.path), this.serverPid(), deadline);
-              this.socket.destroy();
+              this.stream.destroy();
               reject(err);
             }, deadline);
       this.reply = (msg) => {
@@ -137,26 +156,38 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         if (msg.ok === true) resolve(msg);
         else reject(msg.upgrading === true ? new UpgradingError(error) : new SessionError(error));
       };
-      this.socket.write(jsonFrame(message));
+      this.stream.write(jsonFrame(message));
     });
   }
 
   /** Keyboard input for an attached console. */
   sendData(data: Buffer): boolean {
-    return this.socket.write(dataFrame(data));
+    return this.stream.write(dataFrame(data));
   }
 
   send(message: object): void {
-    this.socket.write(jsonFrame(message));
+    this.stream.write(jsonFrame(message));
   }
 
+  /** Says we are done and lets the server hang up. */
   close(): void {
-    this.socket.end();
+    this.stream.end();
   }
 
-  /** The server's pid, as the kernel recorded it when it accepted us. */
+  /** Hangs up now, without waiting for the server. */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  // A refusal from a server on another host says which host.
+  private labelled(msg: Record<string, unknown>): Record<string, unknown> {
+    return this.errorLabel !== '' && msg.ok === false && typeof msg.error === 'string' ? { ...msg, error: this.errorLabel + msg.error } : msg;
+  }
+
+  /** The server's pid, as the kernel recorded it when it accepted us (a local socket only). */
   private serverPid(): number | undefined {
-    const fd = socketFd(this.socket);
+    if (!(this.stream instanceof net.Socket)) return undefined;
+    const fd = socketFd(this.stream);
     const cred = new Int32Array(3);
     return fd !== undefined && native.peerCred(fd, cred) === 0 ? cred[0]! : undefined;
   }
@@ -167,15 +198,36 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.reply?.({ ok: false, error: `the server sent garbage: ${(err as ProtocolError).message}` });
-      this.socket.destroy();
+      this.stream.destroy();
       return;
     }
     for (const f of frames) {
       if (f.type !== FRAME_JSON) this.emit('data', f.data);
-      else if (this.reply !== undefined) this.reply(f.message);
-      else this.emit('message', f.message);
+      else if (this.reply !== undefined) this.reply(this.labelled(f.message));
+      else this.emit('message', this.labelled(f.message));
     }
   }
+}
+
+/**
+ * Connects to a local control socket and checks whose server it is; throws
+ * a SessionError that says why not. `ptyplex dial-stdio` uses it too, so a
+ * client over ssh gets the same check on the far side.
+ */
+export function connectTrusted(path: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    socket.once('connect', () => {
+      const refusal = untrustedServer(socket);
+      if (refusal === undefined) {
+        resolve(socket);
+        return;
+      }
+      socket.destroy();
+      reject(new SessionError(`${path}: ${refusal}`));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(connectError(path, err)));
+  });
 }
 
 // The server must be our own user's (or root's): someone else's socket
