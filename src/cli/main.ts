@@ -9,7 +9,7 @@ import { SUCCESS_POLICIES } from '../session/exit-status.js';
 import { SessionError } from '../server/session-error.js';
 import type { AdoptArgs } from './adopt.js';
 import type { AttachArgs } from './attach.js';
-import { daemonFailed } from './daemon.js';
+import { daemonFailed } from './daemon-report.js';
 import { DEFAULT_DETACH_KEYS } from './detach-keys.js';
 import type { ExpectArgs } from './expect.js';
 import type { NewArgs } from './new.js';
@@ -47,6 +47,22 @@ function runOptions(y: Argv) {
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run the session in the background; return once its consoles started' })
     .option('replay-size', { type: 'string', default: '256k', describe: 'Recent output each console keeps for attach, tee and expect' })
     .option('client-queue', { type: 'string', default: '4M', describe: 'Output queued for a slow client before it skips ahead' });
+}
+
+interface YargsInternals {
+  getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } };
+}
+
+/**
+ * yargs lays out the whole help text of every command it runs, before the
+ * handler (usage.cacheHelpMessage), in case the handler asks for help
+ * later. Ours never do (a failure is one line, never help), and that
+ * layout is a sixth of a short command's start-up: skip it. Help asked for
+ * with --help is laid out as before, when it is printed.
+ */
+function skipHelpLayout(parser: Argv): void {
+  const usage = (parser as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 /** Parses argv, runs the command, returns the exit status. */
@@ -188,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UserError(msg ?? 'bad usage', EX_USAGE);
     });
+  skipHelpLayout(parser);
   try {
     await parser.parseAsync();
     return status;
