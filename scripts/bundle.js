@@ -20,6 +20,7 @@
 // starting during a build reads the old file or the new one.
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +50,16 @@ const ASSERT = /^(node:)?assert$/;
 const assertShim = `exports.strictEqual = (a, b, m) => { if (!Object.is(a, b)) require('node:assert').strictEqual(a, b, m); };
 exports.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) require('node:assert').notStrictEqual(a, b, m); };`;
 
+// yaml is a third of the CLI's code and only `run -f ptyplex.yaml` and
+// `stop --script` read YAML; V8 compiles all of a file it loads (some 35
+// ms per MB here), so yaml goes into its own file, dist/ptyplex-yaml.cjs,
+// which the CLI requires the first time one of its exports is used.
+const requireHere = createRequire(import.meta.url);
+const YAML_FILE = 'ptyplex-yaml.cjs';
+const yamlShim = `let real;
+const load = () => (real ??= require('./${YAML_FILE}'));
+for (const k of ${JSON.stringify(Object.keys(requireHere('yaml')))}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
+
 const startupShims = {
   name: 'startup-shims',
   setup(b) {
@@ -63,6 +74,9 @@ const startupShims = {
       loader: 'js',
       resolveDir: path.dirname(args.path),
     }));
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'yaml-shim' }));
+    b.onResolve({ filter: /^\.\/ptyplex-yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'yaml-shim' }, () => ({ contents: yamlShim, loader: 'js' }));
     b.onResolve({ filter: ASSERT }, (args) => (args.kind === 'require-call' ? undefined : { path: 'assert', namespace: 'assert-shim' }));
     b.onLoad({ filter: /.*/, namespace: 'assert-shim' }, () => ({ contents: assertShim, loader: 'js' }));
   },
@@ -91,6 +105,12 @@ const results = await Promise.all([
     // The sources use import.meta.url to find files beside them.
     define: { 'import.meta.url': '__ptyplexUrl' },
     banner: { js: "'use strict';const __ptyplexUrl=require('node:url').pathToFileURL(__filename).href;" },
+  }),
+  build({
+    ...common,
+    entryPoints: [requireHere.resolve('yaml')],
+    outfile: path.join(dist, YAML_FILE),
+    format: 'cjs',
   }),
   // The watcher an attached client leaves behind: small, an ES module.
   build({

@@ -4,6 +4,7 @@
 // The top layer: may import every layer below (poller, console, config,
 // session, server), one file per command. Each command's module is loaded
 // when it runs: a `send` does not pay for loading `run`'s engine.
+import { isatty } from 'node:tty';
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
 import { SessionError } from '../server/session-error.js';
@@ -47,6 +48,16 @@ function runOptions(y: Argv) {
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run the session in the background; return once its consoles started' })
     .option('replay-size', { type: 'string', default: '256k', describe: 'Recent output each console keeps for attach, tee and expect' })
     .option('client-queue', { type: 'string', default: '4M', describe: 'Output queued for a slow client before it skips ahead' });
+}
+
+/**
+ * The terminal's width for help text. Reading process.stdout.columns makes
+ * Node build the stdout stream (a few ms), which a command that prints
+ * nothing, or not to a terminal, need not pay: off a terminal it is
+ * undefined anyway.
+ */
+function helpColumns(): number | undefined {
+  return isatty(1) ? process.stdout.columns : undefined;
 }
 
 interface YargsInternals {
@@ -199,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, helpColumns() || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UserError(msg ?? 'bad usage', EX_USAGE);
