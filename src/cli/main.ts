@@ -7,6 +7,7 @@
 import { isatty } from 'node:tty';
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
+import { VERSION } from '../version.js';
 import { SessionError } from '../server/session-error.js';
 import type { AdoptArgs } from './adopt.js';
 import type { AttachArgs } from './attach.js';
@@ -209,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(VERSION)
     .wrap(Math.min(100, helpColumns() || 100))
     .exitProcess(false)
     .fail((msg, err) => {
