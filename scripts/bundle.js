@@ -123,6 +123,10 @@ const results = await Promise.all([
 
 for (const file of results.flatMap((r) => r.outputFiles)) {
   const tmp = `${file.path}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, file.contents);
-  fs.renameSync(tmp, file.path);
+  try {
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
