@@ -1,7 +1,8 @@
 // `ptyplex run --log-dir` with one console cat-ing 64 MiB, against util-linux
 // `script -q -c` writing the same output to a file: ratios of wall time and
 // of CPU (the process and its children, cat included), measured in the same
-// run, interleaved, medians of N. Goal: not slower than script.
+// run, interleaved: the best of N runs of each (the run least disturbed by
+// the rest of the machine), medians alongside. Goal: not slower than script.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,11 +48,15 @@ fs.rmSync(data.dir, { recursive: true, force: true });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = (k, f) => median(runs[k].map((r) => r[f]));
-const wall = m('ours', 'wall') / m('script', 'wall');
-const cpu = m('ours', 'cpu') / m('script', 'cpu');
+const best = (k, f) => Math.min(...runs[k].map((r) => r[f]));
+const wall = best('ours', 'wall') / best('script', 'wall');
+const cpu = best('ours', 'cpu') / best('script', 'cpu');
 console.log('figure                                                   ratio   goal     met');
 console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: wall time  ${wall.toFixed(2).padEnd(6)}  <= 1.0   ${wall <= 1 ? 'yes' : 'NO'}`);
 console.log(`ptyplex run --log-dir vs script -q -c, 64 MiB: CPU        ${cpu.toFixed(2).padEnd(6)}  <= 1.0   ${cpu <= 1 ? 'yes' : 'NO'}`);
+console.log(`(best of ${reps}: ptyplex ${best('ours', 'wall').toFixed(2)} s wall, ${best('ours', 'cpu').toFixed(2)} s CPU;`
+  + ` script ${best('script', 'wall').toFixed(2)} s wall, ${best('script', 'cpu').toFixed(2)} s CPU;`
+  + ` medians: wall ${(m('ours', 'wall') / m('script', 'wall')).toFixed(2)}, CPU ${(m('ours', 'cpu') / m('script', 'cpu')).toFixed(2)})`);
 console.log(`(medians of ${reps}: ptyplex ${m('ours', 'wall').toFixed(2)} s wall, ${m('ours', 'cpu').toFixed(2)} s CPU;`
   + ` script ${m('script', 'wall').toFixed(2)} s wall, ${m('script', 'cpu').toFixed(2)} s CPU; logs ${ourLog} and ${scriptLog} bytes)`);
 console.log(`(start-up, medians of ${reps}: ptyplex run true ${median(startup.run).toFixed(2)} s, node -e 0 ${median(startup.node).toFixed(2)} s,`

@@ -63,6 +63,12 @@ const row = (what, value, goal, ok) => rows.push({ what, value, goal, met: goal 
   row('1 console x 64 MiB: MB/s, ours / node-pty', (m.ours / m.nodePty).toFixed(2), '>= 1.5', m.ours / m.nodePty >= 1.5);
   // The ceiling any reader has against node-pty on this machine and kernel.
   row('  (reference: C reader / node-pty)', (m.c / m.nodePty).toFixed(2), '', true);
+  // CPU per GB of the same runs: what reading through ConsoleReadable costs
+  // beyond the kernel's work, which both readers pay alike.
+  const perGb = (r) => median(r.map((x) => x.cpu / (x.bytes / 1e9)));
+  const cpu = { ours: perGb(runs.ours), c: perGb(runs.c) };
+  results.single.cpuSecondsPerGb = cpu;
+  row('1 console x 64 MiB: CPU s/GB, ours / C reader', (cpu.ours / cpu.c).toFixed(2), '<= 1.1', cpu.ours / cpu.c <= 1.1);
 }
 
 // 2. 200 consoles x 4 MiB at once: CPU seconds per GB read.
@@ -112,5 +118,6 @@ for (const r of rows) console.log(`${r.what.padEnd(w)}  ${String(r.value).padEnd
 console.log(`(medians of ${reps} interleaved runs; details in bench/out/results.json)`);
 console.log(`(byte counts: ours and the C reader got every byte in every run${shortfalls.length ? `; ${shortfalls.length} node-pty runs did not: ${shortfalls[0]}` : ', node-pty too'})`);
 console.log(`(MB/s: ours ${results.single.mbps.ours.toFixed(0)}, C ${results.single.mbps.c.toFixed(0)}, node-pty ${results.single.mbps.nodePty.toFixed(0)};`
+  + ` 1 console CPU s/GB: ours ${results.single.cpuSecondsPerGb.ours.toFixed(2)}, C ${results.single.cpuSecondsPerGb.c.toFixed(2)};`
   + ` CPU s/GB: ours ${results.fanIn.cpuSecondsPerGb.ours.toFixed(2)}, C ${results.fanIn.cpuSecondsPerGb.c.toFixed(2)}, node-pty ${results.fanIn.cpuSecondsPerGb.nodePty.toFixed(2)};`
   + ` RSS/idle console: ours ${(results.idle.ours.rssPerConsole / 1024).toFixed(1)} KiB, node-pty ${(results.idle.nodePty.rssPerConsole / 1024).toFixed(1)} KiB)`);

@@ -2,8 +2,9 @@
 // The mutation suite: `npm run mutate [NAME...]`. Each test/mutations/NAME.json
 // breaks one mechanism on purpose ({ what, file, find, replace, tests, name? }).
 // For each, in a scratch copy of this checkout (node_modules symlinked,
-// build/ copied): apply it, rebuild (tsc; node-gyp when the file is native),
-// run its tests under the watchdog's limits, and say whether a test failed.
+// build/ copied): apply it, rebuild (tsc and the CLI bundle; node-gyp when
+// the file is native), run its tests under the watchdog's limits, and say
+// whether a test failed.
 // Prints a table; exits non-zero if any mutation was missed or not applied.
 // Not part of `npm test`: it takes minutes per native mutation.
 import { spawnSync } from 'node:child_process';
@@ -63,6 +64,8 @@ function mutate(name) {
     writeFileSync(target, text.replace(m.find, () => m.replace));
     const tsc = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], scratch);
     if (tsc.status !== 0) return [name, 'NOT APPLIED', `tsc failed: ${tsc.stdout.split('\n')[0]}`, secs()];
+    const bundle = run(process.execPath, ['scripts/bundle.js'], scratch);
+    if (bundle.status !== 0) return [name, 'NOT APPLIED', `bundle failed: ${bundle.stderr.split('\n')[0]}`, secs()];
     if (m.file.startsWith('native/')) {
       const gyp = run('npm', ['run', 'install', '--silent'], scratch);
       if (gyp.status !== 0) return [name, 'NOT APPLIED', 'node-gyp rebuild failed', secs()];

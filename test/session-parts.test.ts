@@ -91,6 +91,30 @@ describe('the screen tracker', () => {
     }
     expect(seen).toEqual(expected);
   });
+
+  it('follows a switch fed one byte at a time, after coloured output that ends on an escape', () => {
+    const mode = new ScreenMode();
+    for (const part of ['\x1b[31mred\x1b[0m', '\x1b[0m\r\n', 'x\x1b[', '?10', '4', '9', 'h']) mode.scan(Buffer.from(part));
+    expect(mode.alternate).toBe(true);
+    for (const b of Buffer.from('\x1b[?1049l')) mode.scan(Buffer.from([b]));
+    expect(mode.alternate).toBe(false);
+  });
+
+  it('does not turn a chunk into text unless it holds the start of a switch (coloured output is only searched)', () => {
+    const mode = new ScreenMode();
+    const noText = (text: string) => {
+      const chunk = Buffer.from(text);
+      chunk.toString = () => {
+        throw new Error('scanned as text');
+      };
+      return chunk;
+    };
+    // Colour, cursor moves and a line ending on a reset: no switch can start here.
+    for (let i = 0; i < 3; i++) mode.scan(noText('\x1b[1;32m  12\x1b[0m INFO ok\x1b[2K\x1b[0m\r\n'));
+    expect(mode.alternate).toBe(false);
+    // A chunk that does hold one is read.
+    expect(() => mode.scan(noText('\x1b[?1049h'))).toThrow('scanned as text');
+  });
 });
 
 describe('keys', () => {

@@ -8,38 +8,10 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { inheritableEnv } from '../console/inheritable-env.js';
 import { native } from '../native.js';
+import { FD_ENV, READY_FD, SOCKET_ENV } from './daemon-report.js';
 import { SERVER_ARGS } from './self.js';
 
-const FD_ENV = 'PTYPLEX_DAEMON_FD';
-const SOCKET_ENV = 'PTYPLEX_DAEMON_SOCKET';
-const READY_FD = 3;
-
-/** In the server: the socket the parent chose, or undefined when not a daemon. */
-export function daemonSocket(): string | undefined {
-  return process.env[FD_ENV] === String(READY_FD) ? process.env[SOCKET_ENV] : undefined;
-}
-
-/** In the server: listening and started; the parent may return. */
-export function daemonReady(): void {
-  report('ok\n');
-}
-
-/** In the server: why it could not start (a no-op outside a daemon). */
-export function daemonFailed(line: string): void {
-  report(line);
-}
-
-function report(text: string): void {
-  if (daemonSocket() === undefined) return;
-  delete process.env[FD_ENV];
-  delete process.env[SOCKET_ENV];
-  try {
-    fs.writeSync(READY_FD, text);
-    fs.closeSync(READY_FD);
-  } catch {
-    // The parent is gone; nobody to tell.
-  }
-}
+export { daemonFailed, daemonReady, daemonSocket } from './daemon-report.js';
 
 /**
  * In the parent: starts this same command line as a server on socket,

@@ -4,12 +4,14 @@
 // The top layer: may import every layer below (poller, console, config,
 // session, server), one file per command. Each command's module is loaded
 // when it runs: a `send` does not pay for loading `run`'s engine.
+import { isatty } from 'node:tty';
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
+import { VERSION } from '../version.js';
 import { SessionError } from '../server/session-error.js';
 import type { AdoptArgs } from './adopt.js';
 import type { AttachArgs } from './attach.js';
-import { daemonFailed } from './daemon.js';
+import { daemonFailed } from './daemon-report.js';
 import { DEFAULT_DETACH_KEYS } from './detach-keys.js';
 import type { ExpectArgs } from './expect.js';
 import type { NewArgs } from './new.js';
@@ -49,6 +51,32 @@ function runOptions(y: Argv) {
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run the session in the background; return once its consoles started' })
     .option('replay-size', { type: 'string', default: '256k', describe: 'Recent output each console keeps for attach, tee and expect' })
     .option('client-queue', { type: 'string', default: '4M', describe: 'Output queued for a slow client before it skips ahead' });
+}
+
+/**
+ * The terminal's width for help text. Reading process.stdout.columns makes
+ * Node build the stdout stream (a few ms), which a command that prints
+ * nothing, or not to a terminal, need not pay: off a terminal it is
+ * undefined anyway.
+ */
+function helpColumns(): number | undefined {
+  return isatty(1) ? process.stdout.columns : undefined;
+}
+
+interface YargsInternals {
+  getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } };
+}
+
+/**
+ * yargs lays out the whole help text of every command it runs, before the
+ * handler (usage.cacheHelpMessage), in case the handler asks for help
+ * later. Ours never do (a failure is one line, never help), and that
+ * layout is a sixth of a short command's start-up: skip it. Help asked for
+ * with --help is laid out as before, when it is printed.
+ */
+function skipHelpLayout(parser: Argv): void {
+  const usage = (parser as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 /** Parses argv, runs the command, returns the exit status. */
@@ -210,12 +238,13 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .version(VERSION)
+    .wrap(Math.min(100, helpColumns() || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UserError(msg ?? 'bad usage', EX_USAGE);
     });
+  skipHelpLayout(parser);
   try {
     await parser.parseAsync();
     return status;

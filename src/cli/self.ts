@@ -1,6 +1,5 @@
 // How to run this same ptyplex again (a background server, the program an
 // upgrade execs): the same Node flags and entry script.
-import fs from 'node:fs';
 
 export const BIN_ARGS: readonly string[] = [...process.execArgv, process.argv[1] ?? ''];
 
@@ -15,12 +14,5 @@ export const SERVER_ARGS: readonly string[] = process.execArgv.some((a) => a.sta
   ? BIN_ARGS
   : ['--max-semi-space-size=2', ...BIN_ARGS];
 
-/** This ptyplex's version, from its package.json (dist/cli/ is two levels below it). */
-export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
+/** This ptyplex's version (the one place that reads it: version.ts). */
+export { VERSION } from '../version.js';

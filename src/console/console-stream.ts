@@ -19,15 +19,34 @@ const MIN_READ = 4096;
  */
 const BUDGET = 4;
 
-// One scratch buffer for every reader in the process, reused: each chunk
-// pushed is a right-sized copy, and a gather never yields to the loop, so no
-// two readers use it at once. Reading straight into fresh buffers handed to
-// the consumer costs a page fault per 4 KiB of new memory, more than the
-// copy; and one scratch per console would cost an idle console 64 KiB.
+/** A gathered chunk at least this big is handed over whole, not copied. */
+const HAND_OVER = 16 * 1024;
+
+// One scratch buffer for every reader in the process: a gather never
+// yields to the loop, so no two readers use it at once. A large chunk is
+// the scratch itself (a subarray of it), handed to the consumer, and a new
+// scratch takes its place: no copy, and at most 4 times its length held.
+// A small one (a prompt, a keystroke's echo) is copied out at its size, so
+// a queue of small chunks does not hold 64 KiB each. Either way each chunk
+// is fresh memory, faulted in as it is first written (a page fault per
+// 7 KiB or so of output, measured: the copy saved only the memcpy); one
+// scratch per console would cost an idle console 64 KiB.
 let shared: Buffer | undefined;
 
+/** The shared scratch buffer, allocated on first use. */
+function scratchBuffer(): Buffer {
+  return (shared ??= Buffer.allocUnsafeSlow(SCRATCH));
+}
+
+/** Bytes [0, used) of the scratch as a chunk the consumer may keep. */
+function takeChunk(used: number): Buffer {
+  const scratch = scratchBuffer();
+  if (used < HAND_OVER) return Buffer.from(scratch.subarray(0, used));
+  shared = undefined;
+  return scratch.subarray(0, used);
+}
+
 export class ConsoleReadable extends Readable {
-  private readonly scratch = (shared ??= Buffer.allocUnsafeSlow(SCRATCH));
   private waiting = false;
   private yielded = false;
   private stopped = false;
@@ -75,18 +94,19 @@ export class ConsoleReadable extends Readable {
         });
         return;
       }
+      const scratch = scratchBuffer();
       let used = 0;
       let r: number;
       try {
         do {
-          r = this.console.tryRead(this.scratch, used, SCRATCH - used);
+          r = this.console.tryRead(scratch, used, SCRATCH - used);
           if (r > 0) used += r;
         } while (r > 0 && SCRATCH - used >= MIN_READ);
       } catch (err) {
         this.destroy(err as Error);
         return;
       }
-      const more = used > 0 ? this.push(Buffer.from(this.scratch.subarray(0, used))) : true;
+      const more = used > 0 ? this.push(takeChunk(used)) : true;
       if (r === 0) {
         this.push(null);
         return;

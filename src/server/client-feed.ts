@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Holder, Subscriber } from '../session/output-hub.js';
-import { dataFrame, jsonFrame } from './protocol.js';
+import { dataFrame, dataHeader, jsonFrame } from './protocol.js';
 import { unsentBytes } from './unix-socket.js';
 
 /** Default bound on a client's queued output. */
@@ -56,7 +56,11 @@ export class ClientFeed implements Subscriber {
       this.startSkipping(chunk.length);
       return;
     }
-    this.socket.write(framed(chunk));
+    // Header and payload in one writev, the payload not copied into a frame.
+    this.socket.cork();
+    this.socket.write(headerOf(chunk));
+    this.socket.write(chunk);
+    this.socket.uncork();
     if (this.socket.writableLength >= this.limit && !this.cutLoose) this.startHold();
   }
 
@@ -144,13 +148,14 @@ export class ClientFeed implements Subscriber {
   }
 }
 
-// Every feed of a console gets the same chunk in turn: frame it once.
+// Every feed of a console gets the same chunk in turn: make its frame
+// header once.
 let lastChunk: Buffer | undefined;
-let lastFrame: Buffer | undefined;
-function framed(chunk: Buffer): Buffer {
+let lastHeader: Buffer | undefined;
+function headerOf(chunk: Buffer): Buffer {
   if (chunk !== lastChunk) {
     lastChunk = chunk;
-    lastFrame = dataFrame(chunk);
+    lastHeader = dataHeader(chunk.length);
   }
-  return lastFrame!;
+  return lastHeader!;
 }

@@ -28,11 +28,20 @@ export function dataFrame(data: Buffer): Buffer {
   return frame(FRAME_DATA, data);
 }
 
-function frame(type: number, payload: Buffer): Buffer {
+/** The header of a data frame of `length` payload bytes: written before the payload, which then needs no copy. */
+export function dataHeader(length: number): Buffer {
+  return header(FRAME_DATA, length);
+}
+
+function header(type: number, length: number): Buffer {
   const head = Buffer.allocUnsafe(HEADER);
-  head.writeUInt32BE(payload.length + 1, 0);
+  head.writeUInt32BE(length + 1, 0);
   head[4] = type;
-  return Buffer.concat([head, payload]);
+  return head;
+}
+
+function frame(type: number, payload: Buffer): Buffer {
+  return Buffer.concat([header(type, payload.length), payload]);
 }
 
 /** The largest reply a client accepts (ls of a big session, a stop report). */

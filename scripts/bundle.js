@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// The second half of `npm run build`: bundles the CLI that tsc compiled into
+// dist/ into one CommonJS file, dist/ptyplex-cli.cjs, so a command starts by
+// reading one file instead of resolving and opening some 150 ES modules
+// (yargs alone is 40), and without Node's ES module loader. Each command's
+// module is still evaluated only when that command runs: esbuild turns
+// main.ts's `await import('./x.js')` into a deferred initialiser, so `send`
+// parses `run`'s engine but never runs it.
+//
+// One file, read whole at start, also means a rebuild cannot pull code from
+// under a running server (as a chunk deleted by the next build would), and
+// a start under a small descriptor limit opens a handful of files.
+//
+// Both outputs land directly in dist/, one level below the package root, as
+// the compiled sources do: native.ts finds the addon at
+// ../build/Release/ptyplex.node and terminal-guard.ts its watcher
+// (restore-guard.js) beside itself, relative to the file they end up in.
+// node-pty stays outside (its binding and helper are found from its own
+// package). Each file is written whole, then renamed into place: a command
+// starting during a build reads the old file or the new one.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+if (!fs.existsSync(path.join(dist, 'cli', 'main.js'))) {
+  console.error('bundle: dist/cli/main.js is missing: run tsc first (npm run build)');
+  process.exit(2);
+}
+
+// string-width (three copies: yargs's, cliui's, wrap-ansi's) builds an
+// Intl.Segmenter and Unicode property regexps when it is loaded, some 40 ms,
+// and yargs lays out help text with it. Each import of it becomes a small
+// wrapper that answers printable ASCII itself (one column per character:
+// what every copy returns for it, whatever the options) and loads the real
+// module, through a require() esbuild defers to that moment, for the rest.
+const STRING_WIDTH = /^string-width$/;
+const stringWidthShim = (real) => `const ascii = /^[\\x20-\\x7e]*$/;
+module.exports = (s, o) => (typeof s === 'string' && ascii.test(s) ? s.length : require(${JSON.stringify(real)}).default(s, o));`;
+
+// yargs's module shim imports node:assert (its error classes, and through
+// them process.stderr: some 4 ms) for two checks that pass in every normal
+// run. They become the same test (Object.is, as assert's strict functions
+// use), with the real assert loaded only to throw its own error.
+const ASSERT = /^(node:)?assert$/;
+const assertShim = `exports.strictEqual = (a, b, m) => { if (!Object.is(a, b)) require('node:assert').strictEqual(a, b, m); };
+exports.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) require('node:assert').notStrictEqual(a, b, m); };`;
+
+// yaml is a third of the CLI's code and only `run -f ptyplex.yaml` and
+// `stop --script` read YAML; V8 compiles all of a file it loads (some 35
+// ms per MB here), so yaml goes into its own file, dist/ptyplex-yaml.cjs,
+// which the CLI requires the first time one of its exports is used.
+const requireHere = createRequire(import.meta.url);
+const YAML_FILE = 'ptyplex-yaml.cjs';
+const yamlShim = `let real;
+const load = () => (real ??= require('./${YAML_FILE}'));
+for (const k of ${JSON.stringify(Object.keys(requireHere('yaml')))}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
+
+const startupShims = {
+  name: 'startup-shims',
+  setup(b) {
+    b.onResolve({ filter: STRING_WIDTH }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'string-width-shim' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'string-width-shim' }, (args) => ({
+      contents: stringWidthShim(args.path),
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'yaml-shim' }));
+    b.onResolve({ filter: /^\.\/ptyplex-yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'yaml-shim' }, () => ({ contents: yamlShim, loader: 'js' }));
+    b.onResolve({ filter: ASSERT }, (args) => (args.kind === 'require-call' ? undefined : { path: 'assert', namespace: 'assert-shim' }));
+    b.onLoad({ filter: /.*/, namespace: 'assert-shim' }, () => ({ contents: assertShim, loader: 'js' }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: ['node-pty'],
+  // Smaller source, less for V8 to scan at start; names are kept, so an
+  // internal error's stack still says which function.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  write: false,
+  logLevel: 'warning',
+};
+
+const results = await Promise.all([
+  build({
+    ...common,
+    entryPoints: [path.join(dist, 'cli', 'main.js')],
+    outfile: path.join(dist, 'ptyplex-cli.cjs'),
+    format: 'cjs',
+    plugins: [startupShims],
+    // The sources use import.meta.url to find files beside them.
+    define: { 'import.meta.url': '__ptyplexUrl' },
+    banner: { js: "'use strict';const __ptyplexUrl=require('node:url').pathToFileURL(__filename).href;" },
+  }),
+  build({
+    ...common,
+    entryPoints: [requireHere.resolve('yaml')],
+    outfile: path.join(dist, YAML_FILE),
+    format: 'cjs',
+  }),
+  // The watcher an attached client leaves behind: small, an ES module.
+  build({
+    ...common,
+    entryPoints: [path.join(dist, 'cli', 'restore-guard.js')],
+    outfile: path.join(dist, 'restore-guard.js'),
+    format: 'esm',
+  }),
+]);
+
+for (const file of results.flatMap((r) => r.outputFiles)) {
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}

@@ -1,0 +1,90 @@
+// The executable runs the CLI bundled at build time (scripts/bundle.js), not
+// the compiled sources: it must answer exactly as they do, start from one
+// file of its own, and know its own version wherever it is run from.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from './helpers/cli.js';
+
+const root = path.join(path.dirname(BIN), '..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-bundle-'));
+fs.chmodSync(dir, 0o700);
+// No session anywhere: ls and lookups answer alike from both.
+const env = { ...process.env, XDG_RUNTIME_DIR: dir, PTYPLEX_SOCKET: '', NO_COLOR: '1' };
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+type Answer = { status: number | null; stdout: string; stderr: string };
+const answer = (r: ReturnType<typeof spawnSync>): Answer => ({ status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) });
+
+function bundled(args: string[], cwd = root): Answer {
+  return answer(spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 30_000 }));
+}
+
+// The same command line through dist/cli/main.js, as tsc compiled it.
+function compiled(args: string[]): Answer {
+  const main = path.join(root, 'dist/cli/main.js');
+  const script = `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`;
+  return answer(spawnSync(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { cwd: root, env, encoding: 'utf8', timeout: 30_000 }));
+}
+
+describe('the bundled CLI', () => {
+  it('answers help, version and every kind of usage error exactly as the compiled sources do', () => {
+    const cases = [
+      ['--help'],
+      ['--version'],
+      ['run', '--help'],
+      ['attach', '--help'],
+      ['send', '--help'],
+      ['stop', '--help'],
+      [],
+      ['bogus'],
+      ['send'],
+      ['ls', '--bogus'],
+      ['run', '--success', 'nope', 'true'],
+      ['expect', 'x', '('],
+      ['tee', 'nobody', '--no-follow'],
+    ];
+    for (const args of cases) {
+      const want = compiled(args);
+      expect(bundled(args), args.join(' ') || '(nothing)').toEqual(want);
+    }
+    // The cases cover both outcomes: help on stdout, one-line errors on stderr.
+    expect(bundled(['--help']).stdout).toContain('Commands:');
+    expect(bundled(['bogus']).stderr).toBe('ptyplex: Unknown argument: bogus\n');
+  });
+
+  it('prints its own version even where another package.json is nearer', () => {
+    const other = path.join(dir, 'project');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'package.json'), JSON.stringify({ name: 'other', version: '9.9.9' }));
+    const own = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(bundled(['--version'], other)).toEqual({ status: 0, stdout: `${own}\n`, stderr: '' });
+  });
+
+  it('starts from one file of its own, without the ES module loader, and reads yaml only for YAML', () => {
+    // Which files a command loaded, reported at exit by the same process.
+    const loaded = (args: string[], cwd = root) => {
+      const script = `process.argv = [process.execPath, ${JSON.stringify(BIN)}, ...${JSON.stringify(args)}];
+        require(${JSON.stringify(BIN)});
+        process.on('exit', () => require('node:fs').writeSync(3, JSON.stringify({
+          files: Object.keys(require.cache),
+          esm: process.moduleLoadList.some((m) => m.includes('esm/translators')),
+        })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+      return JSON.parse(String(r.output[3])) as { files: string[]; esm: boolean };
+    };
+    const ours = (files: string[]) => files.filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => path.relative(root, f)).sort();
+    const version = loaded(['--version']);
+    expect(version.esm).toBe(false);
+    expect(ours(version.files)).toEqual(['bin/ptyplex.js', 'dist/ptyplex-cli.cjs', 'package.json']);
+    // A ptyplex.yaml: now yaml's file is read, and still nothing of ours besides.
+    const project = path.join(dir, 'yaml-project');
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'ptyplex.yaml'), 'consoles:\n  a:\n    cmd: "true"\n');
+    const yaml = loaded(['run', '-f', 'ptyplex.yaml', '--no-color'], project);
+    expect(yaml.esm).toBe(false);
+    expect(ours(yaml.files)).toEqual(['bin/ptyplex.js', 'build/Release/ptyplex.node', 'dist/ptyplex-cli.cjs', 'dist/ptyplex-yaml.cjs', 'package.json']);
+  });
+});
