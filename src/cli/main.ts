@@ -20,6 +20,7 @@ import type { StopArgs } from './stop.js';
 import type { StartArgs } from './start.js';
 import type { RestartArgs } from './restart.js';
 import type { TeeArgs } from './tee.js';
+import type { WebArgs } from './web.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
 function runOptions(y: Argv) {
@@ -173,12 +174,26 @@ export async function main(argv: string[]): Promise<number> {
         status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
       },
     )
+    .command(
+      'web',
+      'Serve the session\'s consoles to a browser (prints the URL to open)',
+      (y) =>
+        y
+          .option('listen', { type: 'string', default: '127.0.0.1:7681', describe: 'HOST:PORT to listen on (port 0: any free one); not loopback needs TLS or --insecure' })
+          .option('write', { type: 'boolean', default: false, describe: 'Let pages type into consoles and size them (default: read-only)' })
+          .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate' })
+          .option('tls-key', { type: 'string', describe: '... and this PEM key' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' }),
+      async (a) => {
+        status = await (await import('./web.js')).webCommand(a as WebArgs);
+      },
+    )
     .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
       status = await (await import('./kill-server.js')).killServerCommand(a as TargetArgs);
     })
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, kill-server')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, web, kill-server')
     .strict()
     .help()
     .alias('h', 'help')
