@@ -1,27 +1,32 @@
 // One browser terminal, bridged to one console: a WebSocket on one side, an
 // attach on the session's control socket on the other. Output goes to the
 // page as binary messages; the page says how much its terminal has drawn
-// (xterm.js write callbacks) and the bridge stops reading the control
-// socket while more than HIGH_WATER is undrawn, until it is below
-// LOW_WATER. A page that cannot keep up is then a slow client of the
-// session like any other: held briefly, skipped ahead and redrawn by the
-// server, never pacing the console. Whatever the page sends is checked
-// here; a bad message is answered and dropped, for this page alone.
+// (xterm.js write callbacks, the running total). The bridge keeps up with
+// the session whatever the page does, so a page never paces a console:
+// while more than HIGH_WATER is undrawn it stops sending and only counts
+// what it skips, keeping the latest REDRAW_BYTES; every REDRAW_MS, once
+// the page is below LOW_WATER, it says how much was skipped and sends that
+// tail to redraw from. A browser drawing a flood thus draws a little of it
+// a few times a second, not all of it as fast as it can. Whatever the page
+// sends is checked here; a bad message is answered and dropped, for this
+// page alone.
 import type { WebSocket, RawData } from 'ws';
 import { ControlClient, NotRespondingError } from '../control-client.js';
 import { SessionError } from '../session-error.js';
 
-/** Undrawn output (sent minus acknowledged) at which reading stops. */
-export const HIGH_WATER = 1024 * 1024;
-/** ... and below which it starts again. */
-export const LOW_WATER = 256 * 1024;
+/** Undrawn output (sent minus acknowledged) past which output is skipped. */
+export const HIGH_WATER = 512 * 1024;
+/** ... and below which a page that fell behind is redrawn. */
+export const LOW_WATER = 128 * 1024;
+/** The recent output a page that skipped is redrawn from. */
+const REDRAW_BYTES = 64 * 1024;
+/** How often a page that fell behind is redrawn while output floods. */
+const REDRAW_MS = 250;
 /** Keys queued for the session server past which more are dropped. */
 const MAX_INPUT_QUEUE = 1024 * 1024;
 /** The largest window a page may ask for. */
 export const MAX_COLS = 1000;
 export const MAX_ROWS = 500;
-/** While paused on the WebSocket's own buffer, how often to look again. */
-const RECHECK_MS = 50;
 /** How long the session server may take to answer an attach. */
 const REPLY_DEADLINE_MS = 5000;
 
@@ -37,8 +42,8 @@ export interface BridgeOptions {
 export class ConsoleBridge {
   private sent = 0;
   private acked = 0;
-  private paused = false;
-  private recheck: NodeJS.Timeout | undefined;
+  /** Set while skipping: what was skipped, the latest output, whether more came since the last redraw. */
+  private skip: { bytes: number; tail: Buffer[]; tailBytes: number; fresh: boolean; timer: NodeJS.Timeout } | undefined;
   private ended = false;
   private toldReadOnly = false;
 
@@ -90,12 +95,54 @@ export class ConsoleBridge {
 
   private output(data: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.skip === undefined && this.behind() + data.length <= HIGH_WATER) {
+      this.sendData(data);
+      return;
+    }
+    this.skip ??= { bytes: 0, tail: [], tailBytes: 0, fresh: true, timer: setInterval(() => this.redraw(false), REDRAW_MS) };
+    const { skip } = this;
+    skip.bytes += data.length;
+    skip.fresh = true;
+    skip.tail.push(data);
+    skip.tailBytes += data.length;
+    while (skip.tailBytes - skip.tail[0]!.length >= REDRAW_BYTES) skip.tailBytes -= skip.tail.shift()!.length;
+  }
+
+  private sendData(data: Buffer): void {
     this.ws.send(data, { binary: true });
     this.sent += data.length;
-    this.flow();
+  }
+
+  // Output the page has not drawn yet: by its acks, or by what the
+  // WebSocket still holds (a page that acks what it never received).
+  private behind(): number {
+    return Math.max(this.sent - this.acked, this.ws.bufferedAmount);
+  }
+
+  // A page that caught up is told what it missed and given the latest
+  // output to draw; once the console has been quiet for a whole period
+  // (or it ended: `now`), the page follows live output again.
+  private redraw(now: boolean): void {
+    const { skip } = this;
+    if (skip === undefined || (!now && this.behind() >= LOW_WATER)) return;
+    if (skip.bytes > 0) {
+      const tail = Buffer.concat(skip.tail, skip.tailBytes);
+      const redraw = tail.subarray(Math.max(0, tail.length - REDRAW_BYTES));
+      say(this.ws, { type: 'skipped', bytes: Math.max(0, skip.bytes - redraw.length) });
+      this.sendData(redraw);
+      skip.bytes = 0;
+    }
+    if (now || !skip.fresh) {
+      clearInterval(skip.timer);
+      this.skip = undefined;
+    } else {
+      skip.fresh = false;
+    }
   }
 
   private event(msg: Record<string, unknown>): void {
+    // The end comes after the output before it.
+    if (msg.event === 'end' || msg.event === 'eof') this.redraw(true);
     if (msg.event === 'end') {
       this.ended = true;
       say(this.ws, { type: 'end', description: String(msg.description) });
@@ -122,8 +169,8 @@ export class ConsoleBridge {
   }
 
   private stop(): void {
-    clearInterval(this.recheck);
-    this.recheck = undefined;
+    clearInterval(this.skip?.timer);
+    this.skip = undefined;
     this.client.socket.destroy();
   }
 
@@ -151,7 +198,6 @@ export class ConsoleBridge {
   private ack(bytes: unknown): void {
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < this.acked || bytes > this.sent) return this.refuse('a bad ack');
     this.acked = bytes;
-    this.flow();
   }
 
   private input(data: unknown): void {
@@ -168,24 +214,6 @@ export class ConsoleBridge {
   private resize(cols: unknown, rows: unknown): void {
     if (!inRange(cols, MAX_COLS) || !inRange(rows, MAX_ROWS)) return this.refuse(`a window of ${String(cols)}x${String(rows)} (from 1x1 to ${MAX_COLS}x${MAX_ROWS})`);
     if (this.options.write) this.client.send({ op: 'resize', cols, rows });
-  }
-
-  // Stops reading the session while the page is behind: by what it has
-  // not drawn, or by what the WebSocket has not yet sent.
-  private flow(): void {
-    const behind = this.sent - this.acked;
-    const buffered = this.ws.bufferedAmount;
-    if (!this.paused && (behind > HIGH_WATER || buffered > HIGH_WATER)) {
-      this.paused = true;
-      this.client.socket.pause();
-      // An ack moves `behind`; nothing tells us when the WebSocket drains.
-      this.recheck = setInterval(() => this.flow(), RECHECK_MS);
-    } else if (this.paused && behind < LOW_WATER && buffered < LOW_WATER) {
-      this.paused = false;
-      clearInterval(this.recheck);
-      this.recheck = undefined;
-      this.client.socket.resume();
-    }
   }
 }
 
