@@ -32,7 +32,7 @@ export interface WebRun {
 
 /** Starts `ptyplex web --listen 127.0.0.1:0 ...args` and waits for its URL. */
 export async function startWeb(s: TestSessions, args: string[]): Promise<WebRun> {
-  const run = s.start(['web', '--listen', '127.0.0.1:0', ...args]);
+  const run = s.start(['web', ...(args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']), ...args]);
   let result: CliResult | undefined;
   void run.done.then((r) => (result = r));
   const url = await until(() => run.stdoutSoFar().split('\n')[0]?.match(/^https?:\/\/\S+#token=\S+$/)?.[0] || (result !== undefined && fail(result)), 'the URL on stdout', 15_000);

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConsoleBridge } from './console-bridge.js';
+import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
 import { hostText, type ListenAddress } from './listen-address.js';
 import { RequestChecks } from './request-checks.js';
 import { SessionWatch } from './session-watch.js';
@@ -150,14 +150,20 @@ export class WebGateway {
     const originProblem = this.checks.originProblem(req);
     if (originProblem !== undefined) return refuse(403, originProblem);
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/ws/list') return void this.wss.handleUpgrade(req, socket, head, (ws) => this.list(ws));
-    if (url.pathname === '/ws/console') {
+    let serve: (ws: WebSocket) => void;
+    if (url.pathname === '/ws/list') serve = (ws) => this.list(ws);
+    else if (url.pathname === '/ws/console') {
       const name = url.searchParams.get('name') ?? '';
       const cols = Number(url.searchParams.get('cols'));
       const rows = Number(url.searchParams.get('rows'));
-      return void this.wss.handleUpgrade(req, socket, head, (ws) => this.console(ws, name, cols, rows));
-    }
-    refuse(404, 'no such WebSocket');
+      serve = (ws) => this.console(ws, name, cols, rows);
+    } else return refuse(404, 'no such WebSocket');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // A page that breaks the protocol (a message past MAX_MESSAGE) loses
+      // its socket, which closes; it must not take the gateway with it.
+      ws.on('error', () => undefined);
+      serve(ws);
+    });
   }
 
   private list(ws: WebSocket): void {
@@ -171,7 +177,7 @@ export class WebGateway {
   private console(ws: WebSocket, name: string, cols: number, rows: number): void {
     // The window a page first asks for is checked like any resize.
     const size = (v: number, max: number, dflt: number) => (Number.isInteger(v) && v >= 1 && v <= max ? v : dflt);
-    void ConsoleBridge.open(ws, { socketPath: this.options.socketPath, console: name, write: this.options.write, cols: size(cols, 1000, 80), rows: size(rows, 500, 24) });
+    void ConsoleBridge.open(ws, { socketPath: this.options.socketPath, console: name, write: this.options.write, cols: size(cols, MAX_COLS, 80), rows: size(rows, MAX_ROWS, 24) });
   }
 }
 
