@@ -24,6 +24,7 @@ import type { StartArgs } from './start.js';
 import type { RestartArgs } from './restart.js';
 import type { TeeArgs } from './tee.js';
 import type { ResumeArgs } from './resume.js';
+import type { WebArgs } from './web.js';
 import { EX_SOFTWARE, EX_USAGE, UserError } from './user-error.js';
 
 function runOptions(y: Argv) {
@@ -204,6 +205,20 @@ export async function main(argv: string[]): Promise<number> {
         status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
       },
     )
+    .command(
+      'web',
+      'Serve the session\'s consoles to a browser (prints the URL to open)',
+      (y) =>
+        y
+          .option('listen', { type: 'string', default: '127.0.0.1:7681', describe: 'HOST:PORT to listen on (port 0: any free one); not loopback needs TLS or --insecure' })
+          .option('write', { type: 'boolean', default: false, describe: 'Let pages type into consoles and size them (default: read-only)' })
+          .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate' })
+          .option('tls-key', { type: 'string', describe: '... and this PEM key' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' }),
+      async (a) => {
+        status = await (await import('./web.js')).webCommand(a as WebArgs);
+      },
+    )
     .command('upgrade', 'Replace the session\'s server with the ptyplex installed now, keeping every console running', (y) => y, async (a) => {
       status = await (await import('./upgrade.js')).upgradeCommand(a as HostArgs);
     })
@@ -234,7 +249,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
     // Not `array: true`: that would swallow the positionals after it. Repeated, yargs gives an array.
     .option('host', { alias: 'H', type: 'string', global: true, describe: 'A session on another machine: ssh://[user@]host[:port], repeatable (default: $PTYPLEX_HOST)' })
-    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, upgrade, kill-server, dial-stdio')
+    .demandCommand(1, 'give a command: run, ls, attach, tee, send, expect, new, adopt, stop, start, restart, upgrade, web, kill-server, dial-stdio')
     .strict()
     .help()
     .alias('h', 'help')

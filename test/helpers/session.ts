@@ -21,7 +21,7 @@ export interface TestSessions {
   /** Runs `ptyplex args...` to completion. */
   cli(args: string[], opts?: { input?: string; timeout?: number }): CliResult;
   /** Runs `ptyplex args...` in the background. */
-  start(args: string[]): { done: Promise<CliResult>; pid: number; kill(signal?: NodeJS.Signals): void };
+  start(args: string[]): { done: Promise<CliResult>; pid: number; kill(signal?: NodeJS.Signals): void; stdoutSoFar(): string; stderrSoFar(): string };
   /** The session's `ls --json` entry. */
   describe(session?: string): SessionJson;
   /** Stops every session it started. */
@@ -54,7 +54,7 @@ export function testSessions(): TestSessions {
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const done = new Promise<CliResult>((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-      return { done, pid: child.pid!, kill: (signal = 'SIGTERM') => child.kill(signal) };
+      return { done, pid: child.pid!, kill: (signal = 'SIGTERM') => child.kill(signal), stdoutSoFar: () => stdout, stderrSoFar: () => stderr };
     },
     describe(session = 'default') {
       const r = cli(['ls', '--json']);

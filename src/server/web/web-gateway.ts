@@ -1,0 +1,201 @@
+// `ptyplex web`'s server: HTTP(S) and WebSocket on one port, a client of one
+// session's control socket. The page's files are public (they hold no
+// data); everything else needs the cookie the one-time token was traded
+// for, a Host naming this gateway, and for a WebSocket the page's own
+// Origin. The session server never learns that a browser is watching.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
+import { hostText, type ListenAddress } from './listen-address.js';
+import { RequestChecks } from './request-checks.js';
+import { SessionWatch } from './session-watch.js';
+import { loadStaticFiles, type StaticFile } from './static-files.js';
+import { WebAuth } from './web-auth.js';
+
+export interface WebGatewayOptions {
+  socketPath: string;
+  listen: ListenAddress;
+  /** Keys and window sizes from pages reach consoles. */
+  write: boolean;
+  tls?: { cert: Buffer; key: Buffer };
+  log(line: string): void;
+}
+
+/** The largest message a page may send (keys pasted at once). */
+const MAX_MESSAGE = 64 * 1024;
+const MAX_LOGIN_BODY = 1024;
+/** How long pages are given to hear that the session ended before the gateway exits. */
+const END_GRACE_MS = 1000;
+
+const HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+export class WebGateway {
+  /** Settles with why, once the session has ended and pages were told. */
+  readonly ended: Promise<string>;
+  private endedWith!: (reason: string) => void;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+  private readonly watch: SessionWatch;
+  private server!: http.Server | https.Server;
+  private checks!: RequestChecks;
+  private auth!: WebAuth;
+  private readonly files = loadStaticFiles();
+
+  private constructor(private readonly options: WebGatewayOptions) {
+    this.ended = new Promise((resolve) => (this.endedWith = resolve));
+    this.watch = new SessionWatch(options.socketPath, (reason) => setTimeout(() => this.endedWith(reason), END_GRACE_MS));
+  }
+
+  /** Checks the session answers, listens; the URL (with its token) is then `url`. */
+  static async start(options: WebGatewayOptions): Promise<WebGateway> {
+    const gateway = new WebGateway(options);
+    await gateway.watch.start();
+    await gateway.listen();
+    return gateway;
+  }
+
+  /** The URL to open: the token rides in the fragment, which browsers never send. */
+  get url(): string {
+    const { port } = this.server.address() as AddressInfo;
+    const scheme = this.options.tls ? 'https' : 'http';
+    const host = ['0.0.0.0', '::'].includes(this.options.listen.host) ? '127.0.0.1' : this.options.listen.host;
+    return `${scheme}://${hostText(host)}:${port}/#token=${this.auth.tokenText}`;
+  }
+
+  async close(): Promise<void> {
+    this.watch.close();
+    for (const ws of this.wss.clients) ws.terminate();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private async listen(): Promise<void> {
+    const { tls, listen } = this.options;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.request(req, res);
+    this.server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    this.server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(listen.port, listen.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server.on('error', (err) => this.options.log(`web: ${err.message}`));
+    const { port } = this.server.address() as AddressInfo;
+    const scheme = tls ? 'https' : 'http';
+    this.checks = new RequestChecks({ host: listen.host, port }, scheme);
+    this.auth = new WebAuth(`ptyplex_${port}`, tls !== undefined);
+  }
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const hostProblem = this.checks.hostProblem(req);
+    if (hostProblem !== undefined) return reply(res, 421, hostProblem);
+    if (url.pathname === '/api/login') return this.login(req, res);
+    if (url.pathname.startsWith('/api/')) {
+      if (!this.auth.allows(req)) return reply(res, 401, 'not logged in: open the URL ptyplex web printed');
+      if (url.pathname === '/api/session' && req.method === 'GET') return this.describe(res);
+      return reply(res, 404, 'no such thing');
+    }
+    const file = this.files.get(url.pathname);
+    if (file === undefined) return reply(res, 404, 'no such file');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'GET only');
+    sendFile(res, file, req.method === 'HEAD');
+  }
+
+  // The page trades the token from its URL's fragment for the cookie.
+  private login(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'POST') return reply(res, 405, 'POST only');
+    if (req.headers.origin !== undefined && this.checks.originProblem(req) !== undefined) return reply(res, 403, 'not from this gateway\'s page');
+    let body = '';
+    let tooLong = false;
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_LOGIN_BODY) {
+        tooLong = true;
+        req.destroy();
+      }
+    });
+    req.on('end', () => {
+      if (tooLong) return;
+      const cookie = this.auth.exchange(tokenOf(body));
+      if (cookie === undefined) return reply(res, 401, 'that token is not valid (each can be used once): run ptyplex web again for a new one');
+      res.writeHead(204, { ...HEADERS, 'Set-Cookie': this.auth.setCookie(cookie) }).end();
+    });
+  }
+
+  private describe(res: ServerResponse): void {
+    res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify({ write: this.options.write }));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const refuse = (status: number, why: string) => {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why) + 1}\r\n\r\n${why}\n`);
+    };
+    const hostProblem = this.checks.hostProblem(req);
+    if (hostProblem !== undefined) return refuse(421, hostProblem);
+    if (!this.auth.allows(req)) return refuse(401, 'not logged in');
+    const originProblem = this.checks.originProblem(req);
+    if (originProblem !== undefined) return refuse(403, originProblem);
+    const url = new URL(req.url ?? '/', 'http://x');
+    let serve: (ws: WebSocket) => void;
+    if (url.pathname === '/ws/list') serve = (ws) => this.list(ws);
+    else if (url.pathname === '/ws/console') {
+      const name = url.searchParams.get('name') ?? '';
+      const cols = Number(url.searchParams.get('cols'));
+      const rows = Number(url.searchParams.get('rows'));
+      serve = (ws) => this.console(ws, name, cols, rows);
+    } else return refuse(404, 'no such WebSocket');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // A page that breaks the protocol (a message past MAX_MESSAGE) loses
+      // its socket, which closes; it must not take the gateway with it.
+      ws.on('error', () => undefined);
+      serve(ws);
+    });
+  }
+
+  private list(ws: WebSocket): void {
+    const cancel = this.watch.subscribe((news) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ ...news, write: this.options.write }));
+    });
+    ws.on('close', cancel);
+    ws.on('message', () => undefined);
+  }
+
+  private console(ws: WebSocket, name: string, cols: number, rows: number): void {
+    // The window a page first asks for is checked like any resize.
+    const size = (v: number, max: number, dflt: number) => (Number.isInteger(v) && v >= 1 && v <= max ? v : dflt);
+    void ConsoleBridge.open(ws, { socketPath: this.options.socketPath, console: name, write: this.options.write, cols: size(cols, MAX_COLS, 80), rows: size(rows, MAX_ROWS, 24) });
+  }
+}
+
+function tokenOf(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const token = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).token : undefined;
+    return typeof token === 'string' ? token : '';
+  } catch {
+    return '';
+  }
+}
+
+function reply(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
+}
+
+function sendFile(res: ServerResponse, file: StaticFile, headOnly: boolean): void {
+  res.writeHead(200, { ...HEADERS, 'Content-Type': file.type, 'Content-Length': file.body.length });
+  res.end(headOnly ? undefined : file.body);
+}
