@@ -49,7 +49,7 @@ const ticks = (pid) => {
 };
 
 function ptyplex(args, { check = true } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 600_000, maxBuffer: 256 << 20 });
   if (check && r.status !== 0) throw new Error(`ptyplex ${args.slice(0, 3).join(' ')}: status ${r.status}: ${r.stderr}`);
   return r;
 }
