@@ -5,9 +5,28 @@
 // Node's compile cache (22.1 and later) keeps V8's compiled code between
 // runs; older Nodes simply start without it.
 'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
 require('node:module').enableCompileCache?.();
-require('../dist/ptyplex-cli.cjs')
-  .main(process.argv.slice(2))
+
+const dist = path.join(__dirname, '..', 'dist');
+
+// The bundle, unless tsc ran after it (a quick `tsc -p .` without the
+// bundle step): then the compiled sources, slower to load but current,
+// rather than yesterday's code.
+function cli() {
+  const bundle = path.join(dist, 'ptyplex-cli.cjs');
+  const compiled = path.join(dist, 'cli', 'main.js');
+  const mtime = (file) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  const sources = mtime(compiled);
+  if (sources < 0 || mtime(bundle) >= sources) return require(bundle);
+  return import(pathToFileURL(compiled).href);
+}
+
+Promise.resolve(cli())
+  .then((m) => m.main(process.argv.slice(2)))
   .then((status) => {
     process.exitCode = status;
   });

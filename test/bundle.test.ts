@@ -63,6 +63,23 @@ describe('the bundled CLI', () => {
     expect(bundled(['--version'], other)).toEqual({ status: 0, stdout: `${own}\n`, stderr: '' });
   });
 
+  it('runs the compiled sources instead of a bundle older than them (tsc run alone), and the bundle otherwise', () => {
+    // A copy of the package whose bundle only says it ran.
+    const copy = path.join(dir, 'copy');
+    fs.mkdirSync(copy);
+    fs.cpSync(path.join(root, 'bin'), path.join(copy, 'bin'), { recursive: true });
+    fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true });
+    for (const f of ['node_modules', 'build', 'package.json']) fs.symlinkSync(path.join(root, f), path.join(copy, f));
+    const bundle = path.join(copy, 'dist/ptyplex-cli.cjs');
+    fs.writeFileSync(bundle, 'exports.main = async () => { process.stdout.write("bundle\\n"); return 0; };\n');
+    const run = () => answer(spawnSync(process.execPath, [path.join(copy, 'bin/ptyplex.js'), '--version'], { env, encoding: 'utf8', timeout: 30_000 }));
+    const compiledAt = fs.statSync(path.join(copy, 'dist/cli/main.js')).mtime;
+    fs.utimesSync(bundle, compiledAt, new Date(compiledAt.getTime() - 60_000));
+    expect(run().stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    fs.utimesSync(bundle, compiledAt, new Date(compiledAt.getTime() + 60_000));
+    expect(run().stdout).toBe('bundle\n');
+  });
+
   it('starts from one file of its own, without the ES module loader, and reads yaml only for YAML', () => {
     // Which files a command loaded, reported at exit by the same process.
     const loaded = (args: string[], cwd = root) => {
