@@ -134,35 +134,43 @@ describe('ptyplex web', () => {
     const N = 6_000_000; // seq 1 N: 50.4 MiB
     const logs = path.join(dir, 'bulk-logs');
     const cmd = (i: number) => `while [ ! -e ${dir}/go${i} ]; do sleep 0.02; done; s=$(date +%s%N); seq 1 ${N}; e=$(date +%s%N); echo $((e-s)) > ${dir}/took${i}`;
-    const r = s.cli(['run', '-d', '-L', 'bulk', '--log-dir', logs, '--names', 'bulk0,bulk1', cmd(0), cmd(1)]);
+    const r = s.cli(['run', '-d', '-L', 'bulk', '--log-dir', logs, '--names', 'bulk0,bulk1,bulk2,bulk3', cmd(0), cmd(1), cmd(2), cmd(3)]);
     expect(r.status, r.stderr).toBe(0);
     const run = async (i: number) => {
       fs.writeFileSync(path.join(dir, `go${i}`), '');
       const took = await until(() => fs.existsSync(path.join(dir, `took${i}`)) && fs.readFileSync(path.join(dir, `took${i}`), 'utf8').trim(), `bulk${i} to finish`, 30_000);
       return Number(took) / 1e6;
     };
-    const alone = await run(0);
     const w = await web(['-L', 'bulk']);
     const page = await browser.newPage();
     await page.goto(w.url);
-    await openConsole(page, 'bulk1');
-    const watched = await run(1);
-    // Responsive: the page answers at once, and ends up showing the end of the output.
-    const t0 = Date.now();
-    await page.evaluate(() => document.title);
-    const answer = Date.now() - t0;
-    process.stderr.write(`50 MiB: alone ${alone.toFixed(0)} ms, with a page ${watched.toFixed(0)} ms (x${(watched / alone).toFixed(2)}); page answered in ${answer} ms\n`);
-    // Drawing all 50 MiB would take a browser here 10 s or more: a page that skips ahead is there at once.
-    await expect.poll(() => screen(page), { timeout: 5000 }).toMatch(new RegExp(`^${N}$`, 'm'));
-    await page.locator('#term-status', { hasText: 'ended' }).waitFor({ timeout: 10_000 });
+    // Two rounds, alone and watched in turn; the best of each is compared
+    // (this machine's other work only ever adds time).
+    const alone: number[] = [];
+    const watched: number[] = [];
+    for (const [a, b] of [[0, 1], [2, 3]] as const) {
+      await page.locator('#show-list').click();
+      alone.push(await run(a));
+      await openConsole(page, `bulk${b}`);
+      watched.push(await run(b));
+      // Responsive: the page answers at once, and shows the end of the output.
+      const t0 = Date.now();
+      await page.evaluate(() => document.title);
+      const answer = Date.now() - t0;
+      // Drawing all 50 MiB would take a browser here 10 s or more: a page that skips ahead is there at once.
+      await expect.poll(() => screen(page), { timeout: 5000 }).toMatch(new RegExp(`^${N}$`, 'm'));
+      await page.locator('#term-status', { hasText: 'ended' }).waitFor({ timeout: 10_000 });
+      expect(answer).toBeLessThan(2000);
+    }
+    const ratio = Math.min(...watched) / Math.min(...alone);
+    process.stderr.write(`50 MiB: alone ${alone.map((t) => t.toFixed(0)).join(', ')} ms; with a page ${watched.map((t) => t.toFixed(0)).join(', ')} ms: x${ratio.toFixed(2)}\n`);
     const want = seqDigest(N);
-    for (const name of ['bulk0', 'bulk1']) {
+    for (const name of ['bulk0', 'bulk1', 'bulk2', 'bulk3']) {
       const log = fs.readFileSync(path.join(logs, `${name}.log`));
       expect({ name, bytes: log.length, sha256: crypto.createHash('sha256').update(log).digest('hex') }).toEqual({ name, ...want });
     }
-    expect(answer).toBeLessThan(2000);
-    // Wide margin for a busy 2-core machine; bench/ has the tight number.
-    expect(watched / alone).toBeLessThan(1.5);
+    // Wide margin for a busy 2-core machine.
+    expect(ratio).toBeLessThan(1.5);
     await page.close();
   });
 });

@@ -58,7 +58,12 @@ export class WebGateway {
   static async start(options: WebGatewayOptions): Promise<WebGateway> {
     const gateway = new WebGateway(options);
     await gateway.watch.start();
-    await gateway.listen();
+    try {
+      await gateway.listen();
+    } catch (err) {
+      gateway.watch.close();
+      throw err;
+    }
     return gateway;
   }
 
