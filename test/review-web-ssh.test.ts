@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { startWeb, type WebRun } from './helpers/browser.js';
 import { BIN } from './helpers/cli.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
-import { slowCheckEnv } from './helpers/upgrade.js';
+import { checking, slowCheckEnv } from './helpers/upgrade.js';
 
 const sessions: TestSessions[] = [];
 const webs: WebRun[] = [];
@@ -60,9 +60,30 @@ describe('review: ptyplex web', () => {
     void w.done.then(() => (ended = true));
     const up = s.cli(['upgrade'], { timeout: 60_000 });
     expect(up.status, up.stderr).toBe(0);
-    await until(() => news.some((n) => (n.session as { generation?: number } | undefined)?.generation === 1) || ended, 'the list from the new program', 15_000);
+    await until(() => news.some((n) => (n.session as { server?: { generation?: number } } | undefined)?.server?.generation === 1) || ended, 'the list from the new program', 15_000);
     expect(news.filter((n) => n.type === 'ended')).toEqual([]);
     expect(ended, w.stderr()).toBe(false);
+    ws.close();
+  });
+
+  it('a page that (re)connects a console while the session server is upgraded is attached once the new program serves, not refused for good', async () => {
+    const s = sessionsHere();
+    const r = spawnSync(process.execPath, [BIN, 'run', '-d', '--names', 'sh', 'exec sleep 100000'], { env: slowCheckEnv(s.env, 3000), encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const pid = (JSON.parse(s.cli(['ls', '--json']).stdout) as { pid: number }[])[0]!.pid;
+    const w = await web(s);
+    const cookie = await cookieOf(w);
+    const up = s.start(['upgrade']);
+    await until(() => checking(pid), 'the upgrade under way', 20_000);
+    const ws = new WebSocket(`${w.base.replace('http', 'ws')}/ws/console?name=sh&cols=80&rows=24`, { headers: { Origin: w.base, Cookie: cookie } });
+    const said: string[] = [];
+    let closed: number | undefined;
+    ws.on('message', (data: Buffer, binary: boolean) => binary || said.push(String((JSON.parse(data.toString()) as { type: string }).type)));
+    ws.on('close', (code) => (closed = code));
+    expect((await up.done).status).toBe(0);
+    await until(() => said.includes('attached') || closed !== undefined, 'attached or refused', 15_000);
+    expect(said).toEqual(['attached']);
+    expect(closed).toBeUndefined();
     ws.close();
   });
 });
