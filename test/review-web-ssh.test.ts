@@ -98,4 +98,15 @@ describe('review: -H ssh://', () => {
     expect(r.stderr).toMatch(/^ptyplex: peer: /);
     expect(r.status).toBe(1);
   });
+
+  it('an ssh that ignores SIGTERM past the deadline is killed: the command says so and ends, it does not wait for ssh', () => {
+    const s = sessionsHere();
+    const env = { ...s.env, PTYPLEX_SSH_TIMEOUT: '1s', PTYPLEX_SSH_COMMAND: 'trap "" TERM; sleep 25; :' };
+    const began = Date.now();
+    const r = spawnSync(process.execPath, [BIN, 'send', '-H', 'ssh://wedged', 'sh', 'hi'], { env, encoding: 'utf8', timeout: 90_000 });
+    // Fixed: about 2 s (the deadline, then SIGKILL 1 s after SIGTERM); broken: the whole 25 s.
+    expect(Date.now() - began).toBeLessThan(20_000);
+    expect(r.stderr).toMatch(/^ptyplex: wedged: no answer within 1s/);
+    expect(r.status).toBe(1);
+  });
 });
