@@ -77,8 +77,18 @@ async function remoteSessions(host: SshHost, args: TargetArgs): Promise<Listed[]
   } catch {
     list = undefined;
   }
-  if (!Array.isArray(list)) throw new SessionError(`${host.label}: the remote ptyplex did not answer as dial-stdio --ls does (a different version?)`);
-  return (list as Listed[]).map((s) => ({ host: host.label, ...s }));
+  if (!Array.isArray(list) || !list.every(listedShape)) throw new SessionError(`${host.label}: the remote ptyplex did not answer as dial-stdio --ls does (a different version?)`);
+  // The HOST column is ours to fill: a remote cannot name itself another host.
+  return (list as Listed[]).map((s) => ({ ...s, host: host.label }));
+}
+
+// What another machine says is checked before it is shown: an answer of
+// the wrong shape is that host's failure (one line), not a crash here.
+function listedShape(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const isObject = (c: unknown) => typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>).name === 'string';
+  return typeof s.name === 'string' && Array.isArray(s.consoles) && s.consoles.every(isObject);
 }
 
 /** A session whose server did not answer: all `ls` can say of it. */

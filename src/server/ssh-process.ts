@@ -9,6 +9,8 @@ import type { SshHost } from './ssh-host.js';
 
 /** Enough of stderr for the last lines; ssh's chatter past that is dropped. */
 const STDERR_TAIL = 16 * 1024;
+/** How long ssh is given to end on SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 1000;
 
 export class SshProcess {
   readonly stream: Duplex;
@@ -56,12 +58,21 @@ export class SshProcess {
 
 // The whole group: through PTYPLEX_SSH_COMMAND the child is `sh -c`, and
 // ssh under it would outlive a signal to sh alone, holding our pipes open.
+// One that ignores SIGTERM (a wedged ssh, a PTYPLEX_SSH_COMMAND that traps
+// it) would do the same: it gets SIGKILL after KILL_GRACE_MS.
 function killGroup(child: ChildProcessWithoutNullStreams): void {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  signalGroup(child, 'SIGTERM');
+  setTimeout(() => {
+    if (!child.stdout.closed) signalGroup(child, 'SIGKILL');
+  }, KILL_GRACE_MS).unref();
+}
+
+function signalGroup(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-child.pid!, signal);
   } catch {
-    child.kill('SIGTERM');
+    child.kill(signal);
   }
 }
 

@@ -11,7 +11,7 @@
 // sends is checked here; a bad message is answered and dropped, for this
 // page alone.
 import type { WebSocket, RawData } from 'ws';
-import { ControlClient, NotRespondingError } from '../control-client.js';
+import { ControlClient, NotRespondingError, whileUpgrading } from '../control-client.js';
 import { SessionError } from '../session-error.js';
 
 /** Undrawn output (sent minus acknowledged) past which output is skipped. */
@@ -62,7 +62,9 @@ export class ConsoleBridge {
     const { console: name, cols, rows } = options;
     let bridge: ConsoleBridge;
     try {
-      bridge = await ConsoleBridge.request(ws, options, { op: 'attach', console: name, readOnly: !options.write, cols, rows }).catch((err: unknown) => {
+      // A page reconnecting while the session server is upgraded (it hung
+      // up on every follower) waits for the new program, as commands do.
+      bridge = await whileUpgrading(() => ConsoleBridge.request(ws, options, { op: 'attach', console: name, readOnly: !options.write, cols, rows })).catch((err: unknown) => {
         if (!(err instanceof SessionError) || err instanceof NotRespondingError) throw err;
         // Ended (or not started yet): what it printed, then how it ended.
         return ConsoleBridge.request(ws, { ...options, write: false }, { op: 'tee', console: name, follow: false });

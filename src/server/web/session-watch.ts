@@ -92,11 +92,10 @@ export class SessionWatch {
   }
 }
 
+// An upgrade of the session server is not its end: the question is asked
+// again until the new program answers (ControlClient.ask), as any command's.
 async function ask(socketPath: string): Promise<SessionInfo> {
-  const client = await ControlClient.connect(socketPath);
-  try {
-    return (await client.request({ op: 'ls' }, QUERY_DEADLINE_MS)).session as SessionInfo;
-  } finally {
-    client.close();
-  }
+  const { client, reply } = await ControlClient.ask(socketPath, { op: 'ls' }, QUERY_DEADLINE_MS);
+  client.close();
+  return reply.session as SessionInfo;
 }

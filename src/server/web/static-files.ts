@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PACKAGE_DIR } from '../../package-dir.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
 export interface StaticFile {
   body: Buffer;
@@ -17,7 +17,8 @@ const CSS = 'text/css; charset=utf-8';
 
 /** Reads every file of the page once; throws if the package is incomplete. */
 export function loadStaticFiles(): Map<string, StaticFile> {
-  const web = path.join(PACKAGE_DIR, 'web');
+  // From the package's root: bundled, this code is in dist/ptyplex-cli.cjs.
+  const web = path.join(PACKAGE_ROOT, 'web');
   const require = createRequire(import.meta.url);
   const xterm = path.dirname(require.resolve('@xterm/xterm/package.json'));
   const fit = path.dirname(require.resolve('@xterm/addon-fit/package.json'));
