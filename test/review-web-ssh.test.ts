@@ -99,6 +99,17 @@ describe('review: -H ssh://', () => {
     expect(r.status).toBe(1);
   });
 
+  it('names a remote sends are shown, not obeyed: control characters in ls -H reach the terminal as \\xNN', () => {
+    const s = sessionsHere();
+    const list = JSON.stringify([{ name: 's\u001b]0;pwn\u0007', consoles: [{ name: 'c\u001b[2J', pid: 1, state: 'running' }] }]);
+    const env = { ...s.env, PTYPLEX_SSH_COMMAND: `echo '${list}'; :` };
+    const r = spawnSync(process.execPath, [BIN, 'ls', '-H', 'ssh://peer'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    expect(r.stdout).toContain('s\\x1b]0;pwn\\x07');
+    expect(r.stdout).toContain('c\\x1b[2J');
+  });
+
   it('an ssh that ignores SIGTERM past the deadline is killed: the command says so and ends, it does not wait for ssh', () => {
     const s = sessionsHere();
     const env = { ...s.env, PTYPLEX_SSH_TIMEOUT: '1s', PTYPLEX_SSH_COMMAND: 'trap "" TERM; sleep 25; :' };
