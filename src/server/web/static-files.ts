@@ -17,8 +17,7 @@ const CSS = 'text/css; charset=utf-8';
 
 /** Reads every file of the page once; throws if the package is incomplete. */
 export function loadStaticFiles(): Map<string, StaticFile> {
-  // dist/server/web/ and src/server/web/ are both three levels below the package.
-  const web = fileURLToPath(new URL('../../../web/', import.meta.url));
+  const web = pageDir();
   const require = createRequire(import.meta.url);
   const xterm = path.dirname(require.resolve('@xterm/xterm/package.json'));
   const fit = path.dirname(require.resolve('@xterm/addon-fit/package.json'));
@@ -31,4 +30,12 @@ export function loadStaticFiles(): Map<string, StaticFile> {
     ['/vendor/addon-fit.mjs', path.join(fit, 'lib', 'addon-fit.mjs'), JS],
   ];
   return new Map(files.map(([url, file, type]) => [url, { body: fs.readFileSync(file), type }]));
+}
+
+// src/server/web/ and dist/server/web/ are three levels below the package,
+// the CLI bundle (dist/ptyplex-cli.cjs) one: the page is beside whichever
+// this code was loaded from, never searched for further up.
+function pageDir(): string {
+  const candidates = ['../../../web/', '../web/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[0]!;
 }
