@@ -7,7 +7,9 @@
 // check is slowed to 2 s (helpers/slow-check.mjs) so the page's list asks
 // the session while it is upgrading, whatever the machine's speed.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,7 @@ import { slowCheckEnv } from './helpers/upgrade.js';
 let s: TestSessions;
 let browser: Browser;
 let sshd: Sshd | undefined;
-let farSock: string | undefined;
+const cleanups: (() => void)[] = [];
 const webs: WebRun[] = [];
 
 beforeAll(async () => {
@@ -31,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of webs) w.kill();
   await browser?.close();
-  if (farSock !== undefined) spawnSync(process.execPath, [BIN, 'kill-server', '-S', farSock], { env: s.env, timeout: 10_000 });
+  for (const c of cleanups) c();
   s?.cleanup();
   sshd?.stop();
 });
@@ -126,12 +128,15 @@ describe('ptyplex web through an upgrade', () => {
 describe('ptyplex web -H ssh://', () => {
   it('shows a console of a session reached over ssh, checks Host and cookie the same, and ends with that session', async () => {
     sshd = await startSshd();
-    // sshd gives the far side a fresh environment: the session is named by its socket's absolute path.
-    const sock = (farSock = path.join(s.runtime, 'far-session'));
-    const r = spawnSync(process.execPath, [BIN, 'run', '-d', '-S', sock, '--names', 'far', 'echo far-$((6*7)); exec sleep 100000'], { env: s.env, encoding: 'utf8', timeout: 30_000 });
+    const r = s.cli(['run', '-d', '-L', 'far', '--names', 'far', 'echo far-$((6*7)); exec sleep 100000']);
     expect(r.status, r.stderr).toBe(0);
-    // No session here: whatever the page shows came over ssh.
-    const w = await startWeb(s, ['-H', sshd.url, '-S', sock], { ...sshd.env, XDG_RUNTIME_DIR: path.join(s.runtime, 'empty') });
+    // The far side (sshd gives it a fresh environment) finds session "far"
+    // in this test's runtime directory; this side has an empty one, so
+    // whatever the page shows came over ssh.
+    const here = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-web-here-'));
+    cleanups.push(() => fs.rmSync(here, { recursive: true, force: true }));
+    const env = { ...sshd.env, PTYPLEX_REMOTE_COMMAND: `XDG_RUNTIME_DIR=${s.runtime} ${sshd.env.PTYPLEX_REMOTE_COMMAND}`, XDG_RUNTIME_DIR: here };
+    const w = await startWeb(s, ['-H', sshd.url, '-L', 'far'], env);
     webs.push(w);
     const page = await browser.newPage();
     await page.goto(w.url);
@@ -144,8 +149,7 @@ describe('ptyplex web -H ssh://', () => {
     expect(await status({ port, path: '/api/session' })).toBe(401);
     expect(await status({ port, path: '/ws/list', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: w.base } })).toBe(401);
 
-    const killed = spawnSync(process.execPath, [BIN, 'kill-server', '-S', sock], { env: s.env, encoding: 'utf8', timeout: 30_000 });
-    expect(killed.status, killed.stderr).toBe(0);
+    expect(s.cli(['kill-server', '-L', 'far']).status).toBe(0);
     await page.locator('#notice', { hasText: 'The session has ended' }).waitFor({ timeout: 15_000 });
     const done = await w.done;
     expect(done.status).toBe(0);
