@@ -7,7 +7,10 @@
 // by asking now and then. A server being upgraded is not an ended one: it
 // refuses with "upgrading", or (between its two programs) takes a question
 // without answering while its `.upgrading` mark is there; the pages are
-// told it is upgrading, and the watch goes on.
+// told it is upgrading, and the watch goes on. The mark alone is believed
+// for MARK_TRUST_MS (a server that died mid-upgrade leaves it behind).
+// Over ssh, one failed question may be the network: the session has ended
+// when two in a row fail.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ControlClient, NotRespondingError, UpgradingError } from '../control-client.js';
@@ -19,6 +22,8 @@ const REMOTE_POLL_MS = 2000;
 /** Over ssh with no page open: how often to check the session is still there. */
 const REMOTE_IDLE_POLL_MS = 10_000;
 const QUERY_DEADLINE_MS = 2000;
+/** How long an `.upgrading` mark with no server answering is taken for an upgrade. */
+const MARK_TRUST_MS = 30_000;
 
 /** The session's server: its socket on this machine, or a way to connect to it (ssh). */
 export type SessionAddress = string | (() => Promise<ControlClient>);
@@ -36,6 +41,10 @@ export class SessionWatch {
   private timer: NodeJS.Timeout | undefined;
   private asking = false;
   private dirWatch: fs.FSWatcher | undefined;
+  /** Since when only the upgrade mark has said the session is alive. */
+  private markedSince: number | undefined;
+  /** Over ssh: the last question failed (a second failure is the end). */
+  private failedOnce = false;
   /** Set once the session has ended: nothing more is asked. */
   ended: string | undefined;
 
@@ -86,7 +95,9 @@ export class SessionWatch {
     this.timer = undefined;
     if (this.ended !== undefined) return;
     const local = typeof this.to === 'string';
-    const ms = this.listeners.size > 0 ? (local ? POLL_MS : REMOTE_POLL_MS) : local ? undefined : REMOTE_IDLE_POLL_MS;
+    // While upgrading, asked as if watched: a local one's end may then leave no trace in the directory.
+    const watched = this.listeners.size > 0 || this.last?.type === 'upgrading';
+    const ms = watched ? (local ? POLL_MS : REMOTE_POLL_MS) : local ? undefined : REMOTE_IDLE_POLL_MS;
     if (ms !== undefined) this.timer = setInterval(() => this.poll(), ms);
   }
 
@@ -94,31 +105,55 @@ export class SessionWatch {
     if (this.asking || this.ended !== undefined) return;
     this.asking = true;
     this.askOnce()
-      .then((news) => (news.type === 'ended' ? this.end(news.reason) : this.publish(news)))
+      .then((answer) => this.take(answer))
       .finally(() => {
         this.asking = false;
       });
   }
 
+  private take(answer: WatchNews | { type: 'failed'; why: string }): void {
+    if (answer.type === 'failed') {
+      if (typeof this.to === 'string' || this.failedOnce) return this.end(`the session has ended (${answer.why})`);
+      this.failedOnce = true;
+      answer = { type: 'not-responding', error: answer.why };
+    } else {
+      this.failedOnce = false;
+    }
+    const wasUpgrading = this.last?.type === 'upgrading';
+    this.publish(answer);
+    if (wasUpgrading !== (answer.type === 'upgrading')) this.schedule();
+  }
+
   // One question, no waiting: the next poll asks again.
-  private async askOnce(): Promise<WatchNews> {
+  private async askOnce(): Promise<WatchNews | { type: 'failed'; why: string }> {
     let client: ControlClient | undefined;
     try {
       client = typeof this.to === 'string' ? await ControlClient.connect(this.to) : await this.to();
-      return { type: 'session', session: (await client.request({ op: 'ls' }, QUERY_DEADLINE_MS)).session as SessionInfo };
+      const session = (await client.request({ op: 'ls' }, QUERY_DEADLINE_MS)).session as SessionInfo;
+      this.markedSince = undefined;
+      return { type: 'session', session };
     } catch (err) {
-      if (err instanceof UpgradingError || this.marked()) return { type: 'upgrading' };
+      if (err instanceof UpgradingError) {
+        this.markedSince = undefined;
+        return { type: 'upgrading' };
+      }
+      if (this.marked()) return { type: 'upgrading' };
       const why = err instanceof Error ? err.message : String(err);
       if (err instanceof NotRespondingError) return { type: 'not-responding', error: why };
-      return { type: 'ended', reason: `the session has ended (${why})` };
+      return { type: 'failed', why };
     } finally {
       client?.close();
     }
   }
 
-  /** A local server between its two programs (see upgrade-mark.ts). */
+  /** A local server between its two programs (see upgrade-mark.ts), for a while at most. */
   private marked(): boolean {
-    return typeof this.to === 'string' && upgradingNow(this.to);
+    if (typeof this.to !== 'string' || !upgradingNow(this.to)) {
+      this.markedSince = undefined;
+      return false;
+    }
+    this.markedSince ??= Date.now();
+    return Date.now() - this.markedSince < MARK_TRUST_MS;
   }
 
   private end(reason: string): void {
