@@ -1,8 +1,8 @@
 // `ptyplex web`'s server: HTTP(S) and WebSocket on one port, a client of one
-// session's control socket (on this machine, or over ssh: -H). The page's files are public (they hold no
-// data); everything else needs the cookie the one-time token was traded
-// for, a Host naming this gateway, and for a WebSocket the page's own
-// Origin. The session server never learns that a browser is watching.
+// session's control socket (on this machine, or over ssh: -H). The page's
+// files are public (they hold no data); everything else needs the cookie
+// the one-time token was traded for, a Host naming this gateway, and for a
+// WebSocket the page's own Origin. The session server never learns that a browser is watching.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
