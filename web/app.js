@@ -52,6 +52,8 @@ function watchList(delay = 500) {
       showSession(news.session);
     } else if (news.type === 'not-responding') {
       notice(`The session server is not responding: ${news.error}`);
+    } else if (news.type === 'upgrading') {
+      notice('The session server is upgrading (ptyplex upgrade); the consoles run on.');
     } else if (news.type === 'ended') {
       state.ended = true;
       notice(`The session has ended. ${news.reason}`);
@@ -206,6 +208,10 @@ class ConsoleView {
       this.status('hung up: nothing has its terminal open; keys are dropped');
     } else if (msg.type === 'input-dropped') {
       this.status('the console is not reading: keys were dropped');
+    } else if (msg.type === 'upgrading') {
+      this.status('the session server is upgrading…');
+    } else if (msg.type === 'resumed') {
+      this.status(msg.write ? 'attached' : 'attached (read-only)');
     } else if (msg.type === 'gone') {
       this.status('lost the session server');
     } else if (msg.type === 'error') {

@@ -14,13 +14,15 @@ import { EX_USAGE, UserError } from './user-error.js';
 export interface Endpoint {
   /** The host, for a session on another machine. */
   readonly host: SshHost | undefined;
+  /** The socket, for a session on this machine. */
+  readonly socket?: string;
   connect(): Promise<ControlClient>;
   /** Connects and sends one request, waiting out an upgrade (ControlClient.ask). */
   ask(message: object, deadline?: number): ReturnType<typeof ControlClient.ask>;
 }
 
 export function localEndpoint(socket: string): Endpoint {
-  return { host: undefined, connect: () => ControlClient.connect(socket), ask: (message, deadline) => ControlClient.ask(socket, message, deadline) };
+  return { host: undefined, socket, connect: () => ControlClient.connect(socket), ask: (message, deadline) => ControlClient.ask(socket, message, deadline) };
 }
 
 /** A session on host, picked there by dialArgs (-L, -S, --console NAME, or none). */

@@ -1,14 +1,16 @@
 // `ptyplex web`: one session's consoles in a browser. Prints the URL to
 // open (with a one-time token) as its first line, then serves until the
 // session ends or it is interrupted. Loopback only unless TLS is given or
-// --insecure says otherwise; read-only unless --write.
+// --insecure says otherwise; read-only unless --write. The session may be
+// on another machine (-H ssh://...): the gateway still serves on this one.
 import fs from 'node:fs';
 import { ListenAddressError, isLoopback, parseListen, type ListenAddress } from '../server/web/listen-address.js';
 import { WebGateway } from '../server/web/web-gateway.js';
-import { sessionTarget, type TargetArgs } from './target.js';
+import { sessionEndpoint } from './endpoint.js';
+import type { HostArgs } from './hosts.js';
 import { EX_NOINPUT, EX_USAGE, UserError, errorCode } from './user-error.js';
 
-export interface WebArgs extends TargetArgs {
+export interface WebArgs extends HostArgs {
   listen: string;
   write: boolean;
   tlsCert?: string | undefined;
@@ -25,7 +27,10 @@ export async function webCommand(args: WebArgs): Promise<number> {
     }
     process.stderr.write(`ptyplex: web: listening on ${listen.host}, reachable from other machines${tls ? '' : ', WITHOUT TLS (--insecure): anyone on the path can read the session'}\n`);
   }
-  const gateway = await startGateway({ socketPath: await sessionTarget(args), listen, write: args.write, ...(tls && { tls }), log: (line) => process.stderr.write(`ptyplex: ${line}\n`) }, listen);
+  const endpoint = await sessionEndpoint(args);
+  // A local session's socket is watched (and its upgrade mark read); a remote one is asked.
+  const session = endpoint.socket ?? (() => endpoint.connect());
+  const gateway = await startGateway({ session, listen, write: args.write, ...(tls && { tls }), log: (line) => process.stderr.write(`ptyplex: ${line}\n`) }, listen);
   process.stdout.write(`${gateway.url}\n`);
   process.stderr.write(`ptyplex: web: ${args.write ? 'pages can type into consoles (--write)' : 'read-only (--write lets pages type)'}; the token works once; Ctrl-C stops\n`);
   const interrupted = new Promise<string>((resolve) => {

@@ -32,6 +32,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
   private history: Buffer[] = [];
   private historyBytes = 0;
   private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private resumeAt: { offset: number; input: number } | undefined;
   private closing = false;
   private reconnecting = false;
@@ -43,6 +44,8 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
     /** The request (attach or tee) that starts following; `from` is added on resuming. */
     private readonly request: Record<string, unknown>,
     private readonly resumeKey: 'from' | 'offset',
+    /** How long a server may take to answer the request (none: as long as it likes). */
+    private readonly deadline: number | undefined,
   ) {
     super();
   }
@@ -50,10 +53,12 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
   /**
    * Connects and sends the request; throws SessionError as ControlClient
    * does. listen registers the caller's listeners first: output comes with the reply.
+   * With a deadline (ms), a server that takes longer to answer (the request,
+   * or it again on reconnecting) is given up on (NotRespondingError).
    */
-  static async open(to: string | (() => Promise<ControlClient>), request: Record<string, unknown>, listen: (f: ConsoleFollower) => void): Promise<ConsoleFollower> {
+  static async open(to: string | (() => Promise<ControlClient>), request: Record<string, unknown>, listen: (f: ConsoleFollower) => void, deadline?: number): Promise<ConsoleFollower> {
     const connect = typeof to === 'string' ? () => ControlClient.connect(to) : to;
-    const f = new ConsoleFollower(connect, request, request.op === 'tee' ? 'offset' : 'from');
+    const f = new ConsoleFollower(connect, request, request.op === 'tee' ? 'offset' : 'from', deadline);
     let listening = false;
     // A server being upgraded asks us to come back: the refused tries' hang-ups are not our end.
     f.reconnecting = true;
@@ -63,7 +68,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
       if (!listening) listen(f);
       listening = true;
       try {
-        await client.request(request);
+        await client.request(request, deadline);
       } catch (err) {
         client.removeAllListeners();
         client.destroy();
@@ -78,10 +83,16 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
   sendData(data: Buffer): void {
     if (this.resumeAt !== undefined) {
       this.queued.push(data);
+      this.queuedBytes += data.length;
       return;
     }
     this.remember(data);
     this.client.sendData(data);
+  }
+
+  /** Input not yet written to the server: held during an upgrade, or waiting in the stream. */
+  get pendingInput(): number {
+    return this.queuedBytes + this.client.stream.writableLength;
   }
 
   /** A message (resize, detach): a resize during an upgrade is sent once reconnected. */
@@ -129,7 +140,12 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
         try {
           this.bind(client);
           this.resumeAt = at; // bind keeps it: input stays queued until the reply
-          await client.request({ ...this.request, [this.resumeKey]: at.offset });
+          await client.request({ ...this.request, [this.resumeKey]: at.offset }, this.deadline);
+          // Closed while this connection was being made: it must not live on unowned.
+          if (this.closing) {
+            client.destroy();
+            break;
+          }
           this.reconnecting = false;
           this.resumed(at);
           return;
@@ -161,6 +177,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
     this.sent = at.input;
     for (const d of [unsent, ...this.queued]) if (d.length > 0) this.sendData(d);
     this.queued = [];
+    this.queuedBytes = 0;
     if (this.lastMessage !== undefined) this.client.send(this.lastMessage);
     this.lastMessage = undefined;
     this.emit('resumed');

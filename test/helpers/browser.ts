@@ -30,9 +30,9 @@ export interface WebRun {
   kill(): void;
 }
 
-/** Starts `ptyplex web --listen 127.0.0.1:0 ...args` and waits for its URL. */
-export async function startWeb(s: TestSessions, args: string[]): Promise<WebRun> {
-  const run = s.start(['web', ...(args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']), ...args]);
+/** Starts `ptyplex web --listen 127.0.0.1:0 ...args` (extraEnv: e.g. the test sshd's) and waits for its URL. */
+export async function startWeb(s: TestSessions, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<WebRun> {
+  const run = s.start(['web', ...(args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']), ...args], extraEnv);
   let result: CliResult | undefined;
   void run.done.then((r) => (result = r));
   const url = await until(() => run.stdoutSoFar().split('\n')[0]?.match(/^https?:\/\/\S+#token=\S+$/)?.[0] || (result !== undefined && fail(result)), 'the URL on stdout', 15_000);

@@ -20,8 +20,8 @@ export interface TestSessions {
   readonly env: NodeJS.ProcessEnv;
   /** Runs `ptyplex args...` to completion. */
   cli(args: string[], opts?: { input?: string; timeout?: number }): CliResult;
-  /** Runs `ptyplex args...` in the background. */
-  start(args: string[]): { done: Promise<CliResult>; pid: number; kill(signal?: NodeJS.Signals): void; stdoutSoFar(): string; stderrSoFar(): string };
+  /** Runs `ptyplex args...` in the background (extraEnv: added to the session's environment). */
+  start(args: string[], extraEnv?: NodeJS.ProcessEnv): { done: Promise<CliResult>; pid: number; kill(signal?: NodeJS.Signals): void; stdoutSoFar(): string; stderrSoFar(): string };
   /** The session's `ls --json` entry. */
   describe(session?: string): SessionJson;
   /** Stops every session it started. */
@@ -47,8 +47,8 @@ export function testSessions(): TestSessions {
     runtime,
     env,
     cli,
-    start(args) {
-      const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    start(args, extraEnv = {}) {
+      const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

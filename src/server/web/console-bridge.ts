@@ -9,9 +9,12 @@
 // tail to redraw from. A browser drawing a flood thus draws a little of it
 // a few times a second, not all of it as fast as it can. Whatever the page
 // sends is checked here; a bad message is answered and dropped, for this
-// page alone.
+// page alone. The console is followed through a ConsoleFollower: across a
+// server upgrade the page keeps its socket and its terminal, and output
+// resumes from the byte it had reached (nothing twice, nothing lost).
 import type { WebSocket, RawData } from 'ws';
-import { ControlClient, NotRespondingError, whileUpgrading } from '../control-client.js';
+import { ConsoleFollower } from '../console-follower.js';
+import { NotRespondingError, type ControlClient } from '../control-client.js';
 import { SessionError } from '../session-error.js';
 
 /** Undrawn output (sent minus acknowledged) past which output is skipped. */
@@ -31,7 +34,8 @@ export const MAX_ROWS = 500;
 const REPLY_DEADLINE_MS = 5000;
 
 export interface BridgeOptions {
-  socketPath: string;
+  /** A new connection to the session's server: its socket here, or over ssh. */
+  connect: () => Promise<ControlClient>;
   console: string;
   /** Keys and window size reach the console only when the gateway was started with --write. */
   write: boolean;
@@ -46,15 +50,21 @@ export class ConsoleBridge {
   private skip: { bytes: number; tail: Buffer[]; tailBytes: number; fresh: boolean; timer: NodeJS.Timeout } | undefined;
   private ended = false;
   private toldReadOnly = false;
+  /** Set when the follower is opened (its listeners go in before the request). */
+  private client!: ConsoleFollower;
 
   private constructor(
     private readonly ws: WebSocket,
-    private readonly client: ControlClient,
     private readonly options: BridgeOptions,
-  ) {
+  ) {}
+
+  private listen(client: ConsoleFollower): void {
+    this.client = client;
     client.on('data', (data) => this.output(data));
     client.on('message', (msg) => this.event(msg));
-    client.on('close', () => this.serverGone());
+    client.on('upgrading', () => say(this.ws, { type: 'upgrading' }));
+    client.on('resumed', () => say(this.ws, { type: 'resumed', write: this.options.write }));
+    client.on('close', (how) => this.serverGone(how.lost));
   }
 
   /** Attaches (or, for a console that has ended, replays it) and starts relaying. */
@@ -62,9 +72,7 @@ export class ConsoleBridge {
     const { console: name, cols, rows } = options;
     let bridge: ConsoleBridge;
     try {
-      // A page reconnecting while the session server is upgraded (it hung
-      // up on every follower) waits for the new program, as commands do.
-      bridge = await whileUpgrading(() => ConsoleBridge.request(ws, options, { op: 'attach', console: name, readOnly: !options.write, cols, rows })).catch((err: unknown) => {
+      bridge = await ConsoleBridge.request(ws, options, { op: 'attach', console: name, readOnly: !options.write, cols, rows }).catch((err: unknown) => {
         if (!(err instanceof SessionError) || err instanceof NotRespondingError) throw err;
         // Ended (or not started yet): what it printed, then how it ended.
         return ConsoleBridge.request(ws, { ...options, write: false }, { op: 'tee', console: name, follow: false });
@@ -82,16 +90,9 @@ export class ConsoleBridge {
 
   // A bridge whose request was answered; its listeners are in place before
   // the request, since output comes with the reply.
-  private static async request(ws: WebSocket, options: BridgeOptions, message: object): Promise<ConsoleBridge> {
-    const client = await ControlClient.connect(options.socketPath);
-    const bridge = new ConsoleBridge(ws, client, options);
-    try {
-      await client.request(message, REPLY_DEADLINE_MS);
-    } catch (err) {
-      client.removeAllListeners();
-      client.destroy();
-      throw err;
-    }
+  private static async request(ws: WebSocket, options: BridgeOptions, message: Record<string, unknown>): Promise<ConsoleBridge> {
+    const bridge = new ConsoleBridge(ws, options);
+    await ConsoleFollower.open(options.connect, message, (f) => bridge.listen(f), REPLY_DEADLINE_MS);
     return bridge;
   }
 
@@ -163,8 +164,10 @@ export class ConsoleBridge {
   }
 
   // The server hung up: after the console's end, that is the end; else the
-  // session server went away (the page says so and tries again).
-  private serverGone(): void {
+  // session server went away, or did not come back from an upgrade (the
+  // page says so and tries again).
+  private serverGone(lost: string | undefined): void {
+    if (!this.ended && lost !== undefined) say(this.ws, { type: 'error', error: lost });
     if (!this.ended) say(this.ws, { type: 'gone' });
     this.ws.close(this.ended ? 1000 : 1011, this.ended ? 'ended' : 'session server gone');
     this.stop();
@@ -209,7 +212,7 @@ export class ConsoleBridge {
       this.toldReadOnly = true;
       return;
     }
-    if (this.client.stream.writableLength > MAX_INPUT_QUEUE) return void say(this.ws, { type: 'input-dropped' });
+    if (this.client.pendingInput > MAX_INPUT_QUEUE) return void say(this.ws, { type: 'input-dropped' });
     this.client.sendData(Buffer.from(data, 'utf8'));
   }
 

@@ -1,22 +1,24 @@
 // `ptyplex web`'s server: HTTP(S) and WebSocket on one port, a client of one
-// session's control socket. The page's files are public (they hold no
-// data); everything else needs the cookie the one-time token was traded
-// for, a Host naming this gateway, and for a WebSocket the page's own
-// Origin. The session server never learns that a browser is watching.
+// session's control socket (on this machine, or over ssh: -H). The page's
+// files are public (they hold no data); everything else needs the cookie
+// the one-time token was traded for, a Host naming this gateway, and for a
+// WebSocket the page's own Origin. The session server never learns that a browser is watching.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ControlClient } from '../control-client.js';
 import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
 import { hostText, type ListenAddress } from './listen-address.js';
 import { RequestChecks } from './request-checks.js';
-import { SessionWatch } from './session-watch.js';
+import { SessionWatch, type SessionAddress } from './session-watch.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { WebAuth } from './web-auth.js';
 
 export interface WebGatewayOptions {
-  socketPath: string;
+  /** The session: its socket here, or a way to connect to it (ssh). */
+  session: SessionAddress;
   listen: ListenAddress;
   /** Keys and window sizes from pages reach consoles. */
   write: boolean;
@@ -51,7 +53,7 @@ export class WebGateway {
 
   private constructor(private readonly options: WebGatewayOptions) {
     this.ended = new Promise((resolve) => (this.endedWith = resolve));
-    this.watch = new SessionWatch(options.socketPath, (reason) => setTimeout(() => this.endedWith(reason), END_GRACE_MS));
+    this.watch = new SessionWatch(options.session, (reason) => setTimeout(() => this.endedWith(reason), END_GRACE_MS));
   }
 
   /** Checks the session answers, listens; the URL (with its token) is then `url`. */
@@ -182,7 +184,9 @@ export class WebGateway {
   private console(ws: WebSocket, name: string, cols: number, rows: number): void {
     // The window a page first asks for is checked like any resize.
     const size = (v: number, max: number, dflt: number) => (Number.isInteger(v) && v >= 1 && v <= max ? v : dflt);
-    void ConsoleBridge.open(ws, { socketPath: this.options.socketPath, console: name, write: this.options.write, cols: size(cols, MAX_COLS, 80), rows: size(rows, MAX_ROWS, 24) });
+    const to = this.options.session;
+    const connect = typeof to === 'string' ? () => ControlClient.connect(to) : to;
+    void ConsoleBridge.open(ws, { connect, console: name, write: this.options.write, cols: size(cols, MAX_COLS, 80), rows: size(rows, MAX_ROWS, 24) });
   }
 }
 
