@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConsoleReadable, spawn } from '../src/console/index.js';
 import { NOBODY } from './helpers/as-nobody.js';
 import { testSessions } from './helpers/session.js';
 
@@ -49,4 +50,28 @@ describe('review: the upgrade mark next to a -S socket', () => {
     // The planted entry is not ours: it is left alone.
     expect(fs.statSync(`${sock}.upgrading`).isDirectory()).toBe(true);
   }, 60_000);
+});
+
+/** Everything a console shows until its child has ended. */
+async function outputOf(c: ReturnType<typeof spawn>): Promise<string> {
+  let out = '';
+  new ConsoleReadable(c.console).on('data', (d: Buffer) => (out += d.toString()));
+  await c.exited;
+  return out;
+}
+
+describe('review: spawn looks programs up as execvp does', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-review-prog-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a bare name that is not in PATH is not run from the cwd (a planted file there)', () => {
+    fs.writeFileSync(path.join(dir, 'planted-prog'), '#!/bin/sh\necho planted-ran\n', { mode: 0o755 });
+    expect(() => spawn('planted-prog', [], { cwd: dir, env: { PATH: '/usr/bin:/bin' } })).toThrow(/ENOENT/);
+  });
+
+  it('a script with no #! line runs with /bin/sh, with its arguments', async () => {
+    fs.writeFileSync(path.join(dir, 'plain-script'), 'echo "plain-ran $1"\n', { mode: 0o755 });
+    const c = spawn('./plain-script', ['arg1'], { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+    expect(await outputOf(c)).toContain('plain-ran arg1');
+  });
 });
