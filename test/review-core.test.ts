@@ -75,3 +75,13 @@ describe('review: spawn looks programs up as execvp does', () => {
     expect(await outputOf(c)).toContain('plain-ran arg1');
   });
 });
+
+describe('review: a command\'s error is one line', () => {
+  it('tee of a console in no session says so in one line, no stack trace (one name, and two)', () => {
+    for (const names of [['nosuch'], ['nosuch', 'other']]) {
+      const r = s.cli(['tee', '-L', 'no-such-session', ...names]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^ptyplex: no session at \S+\n$/);
+    }
+  });
+});
