@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleReadable, spawn } from '../src/console/index.js';
 import { NOBODY } from './helpers/as-nobody.js';
+import { startWeb } from './helpers/browser.js';
 import { testSessions } from './helpers/session.js';
 
 const s = testSessions();
@@ -84,4 +85,18 @@ describe('review: a command\'s error is one line', () => {
       expect(r.stderr).toMatch(/^ptyplex: no session at \S+\n$/);
     }
   });
+});
+
+describe('review: the CLI bundle finds the files beside the package', () => {
+  it('ptyplex web, run from the bundle, starts and serves its page', async () => {
+    expect(s.cli(['run', '-d', '-L', 'webpage', 'sleep 300']).status).toBe(0);
+    const w = await startWeb(s, ['-L', 'webpage']);
+    try {
+      const page = await fetch(`${w.base}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+    } finally {
+      w.kill();
+    }
+  }, 30_000);
 });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_DIR } from '../../package-dir.js';
 
 export interface StaticFile {
   body: Buffer;
@@ -17,8 +17,7 @@ const CSS = 'text/css; charset=utf-8';
 
 /** Reads every file of the page once; throws if the package is incomplete. */
 export function loadStaticFiles(): Map<string, StaticFile> {
-  // dist/server/web/ and src/server/web/ are both three levels below the package.
-  const web = fileURLToPath(new URL('../../../web/', import.meta.url));
+  const web = path.join(PACKAGE_DIR, 'web');
   const require = createRequire(import.meta.url);
   const xterm = path.dirname(require.resolve('@xterm/xterm/package.json'));
   const fit = path.dirname(require.resolve('@xterm/addon-fit/package.json'));
