@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleReadable, spawn } from '../src/console/index.js';
 import { NOBODY } from './helpers/as-nobody.js';
 import { startWeb } from './helpers/browser.js';
+import { BIN } from './helpers/cli.js';
 import { testSessions } from './helpers/session.js';
 
 const s = testSessions();
@@ -99,4 +100,14 @@ describe('review: the CLI bundle finds the files beside the package', () => {
       w.kill();
     }
   }, 30_000);
+});
+
+describe('review: a console whose program cannot be run', () => {
+  it('run (and run -d) says which console and why in one line, instead of ending silently (run -d: with status 0)', () => {
+    for (const detach of [[], ['-d']]) {
+      const r = spawnSync(process.execPath, [BIN, 'run', ...detach, '-L', `noshell${detach.length}`, '--names', 'hello', 'echo hi'], { env: { ...s.env, SHELL: '/nonexistent/sh' }, encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr).toMatch(/^ptyplex: cannot start "hello": .*ENOENT.*\n$/);
+      expect(r.status).not.toBe(0);
+    }
+  }, 60_000);
 });
