@@ -111,3 +111,31 @@ describe('review: a console whose program cannot be run', () => {
     }
   }, 60_000);
 });
+
+describe('review: the compile cache the bin asks Node for', () => {
+  // Node 22.1+'s default is os.tmpdir()/node-compile-cache, shared by every
+  // user: another uid can make this user's subdirectory there first and fill
+  // it with code V8 then runs. A stub records what the bin asks for (this
+  // Node may have no compile cache at all).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-review-cache-'));
+  const stub = path.join(dir, 'stub.cjs');
+  fs.writeFileSync(stub, "require('node:module').enableCompileCache = (d) => { require('node:fs').appendFileSync(process.env.STUB_OUT, JSON.stringify(d ?? null) + '\\n'); return { status: 0 }; };\n");
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function asked(env: NodeJS.ProcessEnv): Array<string | null> {
+    const out = path.join(dir, `asked-${Math.random()}`);
+    const r = spawnSync(process.execPath, ['-r', stub, BIN, '--version'], { env: { PATH: process.env.PATH, ...env, STUB_OUT: out }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return fs.existsSync(out) ? (fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string | null)) : [];
+  }
+
+  it('is never the shared default: the user\'s private runtime directory, else none', () => {
+    const runtime = fs.mkdtempSync(path.join(dir, 'xdg-'));
+    const withRuntime = asked({ XDG_RUNTIME_DIR: runtime });
+    expect(withRuntime).toHaveLength(1);
+    expect(withRuntime[0]!.startsWith(runtime + path.sep)).toBe(true);
+    expect(asked({})).toEqual([]);
+    // One the user chose (Node itself takes it, before any code runs) is left to Node.
+    expect(asked({ NODE_COMPILE_CACHE: path.join(runtime, 'mine') })).toEqual([]);
+  });
+});
