@@ -2,14 +2,12 @@
 // The ptyplex executable. The CLI, bundled at build time into one CommonJS
 // file (scripts/bundle.js), does the work; this file is CommonJS too
 // (bin/package.json), so a command never starts Node's ES module loader.
-// Node's compile cache (22.1 and later) keeps V8's compiled code between
-// runs; older Nodes simply start without it.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-require('node:module').enableCompileCache?.();
+compileCache();
 
 const dist = path.join(__dirname, '..', 'dist');
 
@@ -30,3 +28,15 @@ Promise.resolve(cli())
   .then((status) => {
     process.exitCode = status;
   });
+
+// Node's compile cache (22.1 and later) keeps V8's compiled code between
+// runs; older Nodes simply start without it. Never in Node's default
+// directory, os.tmpdir()/node-compile-cache, which every user shares: another
+// uid can make this user's subdirectory there first and fill it with code
+// V8 would run as this user. So in $XDG_RUNTIME_DIR (this user's alone, mode
+// 0700), or none; a NODE_COMPILE_CACHE the user set, Node has taken already.
+function compileCache() {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (process.env.NODE_COMPILE_CACHE || !runtime) return;
+  require('node:module').enableCompileCache?.(require('node:path').join(runtime, 'ptyplex-compile-cache'));
+}

@@ -49,8 +49,9 @@ export const EIO = -errnoValue('EIO');
 export const EBADF = -errnoValue('EBADF');
 export const ENOENT = -errnoValue('ENOENT');
 export const EINTR = -errnoValue('EINTR');
-/** Not in libuv's error map: the kernel's number. */
+/** Not in libuv's error map: the kernel's numbers. */
 export const ECHILD = -osConstants.errno.ECHILD;
+export const ENOEXEC = -osConstants.errno.ENOEXEC;
 
 function errnoValue(code: string): number {
   for (const [n, [name]] of getSystemErrorMap()) if (name === code) return -n;

@@ -95,7 +95,8 @@ describe('ptyplex upgrade', () => {
       };
 
       // A later ptyplex whose state format is 2: it cannot read what this server writes.
-      installed.edit('dist/server/upgrade-state.js', 'export const STATE_VERSION = 1;', 'export const STATE_VERSION = 2;');
+      // (The CLI runs from its bundle, dist/ptyplex-cli.cjs, not from dist/server/.)
+      installed.edit('dist/ptyplex-cli.cjs', 'STATE_VERSION=1', 'STATE_VERSION=2');
       const refused = s.cli(['upgrade', '-L', 'refused']);
       expect(refused.stderr).toBe('ptyplex: the installed ptyplex refused the upgrade: state format 1 is not one this ptyplex reads (it reads 2); not upgraded\n');
       expect(refused.status).toBe(1);
@@ -105,7 +106,7 @@ describe('ptyplex upgrade', () => {
       expect(s.cli(['expect', '-L', 'refused', 'sleep', 'hello', '--timeout', '5s']).status).toBe(0);
 
       // A broken install: the program throws as it loads.
-      installed.edit('dist/server/upgrade-state.js', 'export const STATE_VERSION = 2;', 'export const STATE_VERSION = 1;');
+      installed.edit('dist/ptyplex-cli.cjs', 'STATE_VERSION=2', 'STATE_VERSION=1');
       const main = fs.readFileSync(path.join(installed.dir, 'bin', 'ptyplex.js'), 'utf8');
       fs.writeFileSync(path.join(installed.dir, 'bin', 'ptyplex.js'), "throw new Error('a half-written install');\n");
       const broken = s.cli(['upgrade', '-L', 'refused']);

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpawnError } from '../console/spawn-error.js';
+import { SysError } from '../sys-error.js';
 import { nameProblem, consoleSize, type ConsoleSpec } from '../config/console-spec.js';
 import { describeEnd, runStatus, type SuccessPolicy } from '../session/exit-status.js';
 import { Adoption, type AdoptRequest } from '../server/adoption.js';
@@ -201,12 +202,14 @@ export async function runCommand(args: RunArgs, resumed?: UpgradeState): Promise
 }
 
 // A console of the first wave the system cannot start (out of file
-// descriptors or PTYs) is the user's to fix: one line naming it and the
-// limit, and how many of the others are stopped again. (One gated on a
-// dependency starts later and fails alone, as its state says.)
+// descriptors or PTYs, or its program cannot be run: posix_spawn says so
+// here, where a forked child used to print it and exit) is the user's to
+// fix: one line naming it and why, and how many of the others are stopped
+// again. (One gated on a dependency starts later and fails alone, as its
+// state says.)
 function refuseStartFailure(session: Session, supervisor: Supervisor): void {
   const failure = supervisor.startFailure();
-  if (failure === undefined || !(failure.error instanceof SpawnError)) return;
+  if (failure === undefined || !(failure.error instanceof SpawnError || failure.error instanceof SysError)) return;
   const started = session.consoles.size;
   const undone = started === 0 ? '' : `; stopped the ${started} console${started === 1 ? '' : 's'} already started`;
   throw new UserError(`cannot start "${failure.name}": ${failure.error.message}${undone}`, EX_OSERR);

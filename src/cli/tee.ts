@@ -74,7 +74,8 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
     const client = ConsoleFollower.open(() => t.endpoint.connect(), { op: 'tee', console: t.console, follow: args.follow }, (f) => {
       done = listen(f);
     }).catch(fail);
-    return { client, done: client.then((c) => (c === undefined ? false : done)) };
+    // A failed open is reported once, by awaiting client below: done must not reject too (an unhandled rejection's dump).
+    return { client, done: client.then((c) => (c === undefined ? false : done), () => false) };
   });
   const opened = await Promise.all(followed.map((f) => f.client));
   const clients = opened.filter((c): c is ConsoleFollower => c !== undefined);

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { native } from '../native.js';
-import { check } from '../sys-error.js';
+import { check, ENOENT, ENOEXEC } from '../sys-error.js';
 import { prepareChildWatch, watchChild } from './child-watch.js';
 import { ConsolePoller } from './console-poller.js';
 import { GroupLeftovers } from './group-leftovers.js';
@@ -155,7 +155,11 @@ interface Started {
 function spawnInPty(file: string, args: readonly string[], envList: string[], path: string | undefined, cwd: string, cols: number, rows: number, onExit: (s: ExitStatus) => void): Started {
   const out = new Int32Array(2);
   prepareChildWatch();
-  const r = native.spawnPty(resolveProgram(file, path, cwd), [file, ...args], envList, cwd, cols, rows, out);
+  const program = resolveProgram(file, path, cwd);
+  if (program === undefined) throw spawnFailure(-ENOENT, file);
+  let r = native.spawnPty(program, [file, ...args], envList, cwd, cols, rows, out);
+  // A file with no #! line: execvp runs it with the shell, and so do we.
+  if (r === ENOEXEC) r = native.spawnPty('/bin/sh', ['/bin/sh', program, ...args], envList, cwd, cols, rows, out);
   if (r < 0) throw spawnFailure(-r, file);
   const [pid, fd] = [out[0]!, out[1]!];
   watchChild(pid, onExit);
@@ -187,8 +191,9 @@ function forkInPty(file: string, args: readonly string[], envList: string[], cwd
 
 // execvp's search: a name without a slash is looked for in each PATH entry
 // (relative entries from the child's cwd); the first executable file wins.
-// Not found, the name is passed on and the spawn fails with ENOENT.
-function resolveProgram(file: string, path: string | undefined, cwd: string): string {
+// Not found: undefined (ENOENT). Never the bare name: execve would take it
+// relative to the cwd, running a file there that PATH does not name.
+function resolveProgram(file: string, path: string | undefined, cwd: string): string | undefined {
   if (file.includes('/')) return nodePath.resolve(cwd, file);
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     const candidate = nodePath.resolve(cwd, dir === '' ? '.' : dir, file);
@@ -199,7 +204,7 @@ function resolveProgram(file: string, path: string | undefined, cwd: string): st
       // Not here.
     }
   }
-  return file;
+  return undefined;
 }
 
 /** process.kill without the throw: false when nothing was reached. */

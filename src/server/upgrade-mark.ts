@@ -21,12 +21,35 @@ export function markUpgrading(socket: string): void {
   }
 }
 
-/** The switch is over (done, or given up). */
+/**
+ * The switch is over (done, or given up). Only our own mark is removed, and
+ * nothing here throws: in a shared sticky directory another user may have
+ * put anything at that name (a directory, their file), and a server that
+ * starts, or has just been upgraded, must not fail over it.
+ */
 export function clearUpgrading(socket: string): void {
-  fs.rmSync(markPath(socket), { force: true });
+  try {
+    if (ownMark(markPath(socket), process.getuid?.() ?? -1)) fs.unlinkSync(markPath(socket));
+  } catch {
+    // Gone meanwhile, or not removable: only a client's patience depends on it.
+  }
 }
 
-/** True while the server behind socket is between two programs. */
+/** True while the server behind socket is between two programs: a mark its owner made. */
 export function upgradingNow(socket: string): boolean {
-  return fs.existsSync(markPath(socket));
+  try {
+    return ownMark(markPath(socket), fs.statSync(socket).uid);
+  } catch {
+    return false;
+  }
+}
+
+// A regular file (not followed if a link) of that uid's.
+function ownMark(path: string, uid: number): boolean {
+  try {
+    const st = fs.lstatSync(path);
+    return st.isFile() && st.uid === uid;
+  } catch {
+    return false;
+  }
 }

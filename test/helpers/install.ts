@@ -24,9 +24,6 @@ export function installCopy(): Installed {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-installed-'));
   for (const part of ['bin', 'dist', 'build', 'package.json']) fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
   fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'));
-  // Without its bundle the copy runs its compiled sources (bin/ptyplex.js),
-  // so an edit of one file under dist/ is what the copy runs.
-  fs.rmSync(path.join(dir, 'dist', 'ptyplex-cli.cjs'));
   const bin = path.join(dir, 'bin', 'ptyplex.js');
   return {
     dir,
