@@ -103,27 +103,39 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
     native.close(term.fd);
     throw err;
   }
+  const child = childConsole(console, term, options.drainTimeout ?? 1000);
+  onExit = child.onExit;
+  return child.spawned;
+}
+
+/**
+ * A started child's console, for spawn and for a child an upgrade handed
+ * over (resumed-child.ts): its exit, passed to onExit once the child is
+ * reaped, is reported after the last byte it wrote was read; it is
+ * signalled only while its pid (or, after, what it left in its group) is
+ * provably ours.
+ */
+export function childConsole(console: PollConsole, term: Started, drainTimeout: number): { spawned: SpawnedConsole; onExit: (status: ExitStatus) => void } {
   let reaped = false;
   // node-pty's thread reaps the child before its exit callback reaches us:
   // waitid(WNOWAIT) closes that window to the instant between it and kill.
   // (Ours reaps in the callback's own turn: the peek then only agrees.)
   const unreaped = () => !reaped && native.reapChild(term.pid, true) >= 0;
   let leftovers: GroupLeftovers | undefined;
-
+  let onExit!: (status: ExitStatus) => void;
   const exited = new Promise<ExitStatus>((resolve) => {
     onExit = (status) => {
       // The child has just been reaped: from here on its pid is not ours,
       // only what it left in its group may be.
       reaped = true;
       leftovers = GroupLeftovers.find(term.pid);
-      whenDrained(console, options.drainTimeout ?? 1000).then(() => {
+      whenDrained(console, drainTimeout).then(() => {
         console.close();
         resolve(status);
       });
     };
   });
-
-  return {
+  const spawned: SpawnedConsole = {
     console,
     pid: term.pid,
     get exitSeen() {
@@ -133,18 +145,19 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
     exited,
     resize: (cols, rows) => console.resize(cols, rows),
     // An unreaped child, even a zombie, holds its pid and so its group's
-    // number: until node-pty says it reaped it, the numbers are ours. (No
-    // pidfd is kept per console: it would halve the consoles a descriptor
-    // limit allows, and the group is signalled by number all the same.)
+    // number: until it is reaped, the numbers are ours. (No pidfd is kept
+    // per console: it would halve the consoles a descriptor limit allows,
+    // and the group is signalled by number all the same.)
     kill: (signal = 'SIGHUP') => unreaped() && sendSignal(term.pid, signal),
     signalGroup: (signal) => {
       if (unreaped()) return sendSignal(-term.pid, signal);
       return leftovers?.signal(signal) ?? false;
     },
   };
+  return { spawned, onExit };
 }
 
-interface Started {
+export interface Started {
   fd: number;
   pid: number;
   pty: string;
