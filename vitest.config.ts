@@ -10,6 +10,10 @@ export default defineConfig({
     reporters: ['default', './test/watchdog/reporter.ts'],
     // Real PTYs, processes and a native addon: one process per file.
     pool: 'forks',
+    // Consoles run under $SHELL -c. CI has no SHELL (so /bin/sh, Debian's
+    // dash, which forks even a last simple command, where bash execs it):
+    // every run here uses the same shell, whoever starts it.
+    env: { SHELL: '/bin/sh' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

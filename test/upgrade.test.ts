@@ -35,7 +35,7 @@ describe('ptyplex upgrade', () => {
     // Two consoles that stop in the middle of a line until Enter: one inside
     // a colour escape sequence, one inside a UTF-8 character (é is c3 a9).
     const cut = (before: string, after: string) => `stty -echo; printf '${before}'; read x; printf '${after}-right\\n'; exec sleep 60`;
-    const run = s.cli(['run', '-d', '-L', 'up', '--log-dir', logs, '--log-plain', '--names', 'sh,sleeper,counter,esc,utf8', 'bash --norc --noprofile', 'sleep 4; exit 7', COUNTER, cut('left-\\033[3', '1mred\\033[0m'), cut('left-\\303', '\\251')]);
+    const run = s.cli(['run', '-d', '-L', 'up', '--log-dir', logs, '--log-plain', '--names', 'sh,sleeper,counter,esc,utf8', 'exec bash --norc --noprofile', 'sleep 4; exit 7', COUNTER, cut('left-\\033[3', '1mred\\033[0m'), cut('left-\\303', '\\251')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(s.cli(['send', '-L', 'up', '--keys', 'sh', 'X=41', 'Enter']).status).toBe(0);
