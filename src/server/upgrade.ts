@@ -47,7 +47,6 @@ export interface UpgradeOptions {
   log(line: string): void;
 }
 
-
 /** Upgrades; resolves only if it could not, with why (the old program still serving). */
 export async function upgradeServer(o: UpgradeOptions): Promise<string> {
   const refusal = refusalOf(o);

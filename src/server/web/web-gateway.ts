@@ -2,7 +2,8 @@
 // session's control socket (on this machine, or over ssh: -H). The page's
 // files are public (they hold no data); everything else needs the cookie
 // and the page key the one-time token was traded for (web-auth.ts), a Host
-// naming this gateway, and for a WebSocket the page's own Origin. The session server never learns that a browser is watching.
+// naming this gateway, and for a WebSocket the page's own Origin. The
+// session server never learns that a browser is watching.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,11 +12,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ControlClient } from '../control-client.js';
 import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
 import { hostText, type ListenAddress } from './listen-address.js';
+import { sendOrDrop } from './page-backlog.js';
 import { RequestChecks } from './request-checks.js';
 import { SessionWatch, type SessionAddress } from './session-watch.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { PROTOCOL, WebAuth } from './web-auth.js';
-import { sendOrDrop } from './page-backlog.js';
 
 export interface WebGatewayOptions {
   /** The session: its socket here, or a way to connect to it (ssh). */
