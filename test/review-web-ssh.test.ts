@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startWeb, type WebRun } from './helpers/browser.js';
+import { keyProtocols, logIn, startWeb, type WebRun } from './helpers/browser.js';
 import { BIN } from './helpers/cli.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 import { checking, slowCheckEnv } from './helpers/upgrade.js';
@@ -29,10 +29,11 @@ async function web(s: TestSessions, args: string[] = []): Promise<WebRun> {
   return w;
 }
 
-async function cookieOf(w: WebRun): Promise<string> {
-  const res = await fetch(`${w.base}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: w.base }, body: JSON.stringify({ token: w.token }) });
-  expect(res.status).toBe(204);
-  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+/** Logs in as the page does: the cookie, and the page key offered as a subprotocol. */
+async function loginOf(w: WebRun): Promise<{ cookie: string; protocols: string[] }> {
+  const login = await logIn(w);
+  expect(login.status).toBe(200);
+  return { cookie: login.cookie, protocols: keyProtocols(login.key) };
 }
 
 describe('review: ptyplex web', () => {
@@ -52,7 +53,8 @@ describe('review: ptyplex web', () => {
     const r = spawnSync(process.execPath, [BIN, 'run', '-d', '--names', 'sh', 'exec sleep 100000'], { env: slowCheckEnv(s.env, 3000), encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     const w = await web(s);
-    const ws = new WebSocket(`${w.base.replace('http', 'ws')}/ws/list`, { headers: { Origin: w.base, Cookie: await cookieOf(w) } });
+    const { cookie, protocols } = await loginOf(w);
+    const ws = new WebSocket(`${w.base.replace('http', 'ws')}/ws/list`, protocols, { headers: { Origin: w.base, Cookie: cookie } });
     const news: Record<string, unknown>[] = [];
     ws.on('message', (data: Buffer) => news.push(JSON.parse(data.toString()) as Record<string, unknown>));
     await until(() => news.length > 0, 'the first list');
@@ -72,10 +74,10 @@ describe('review: ptyplex web', () => {
     expect(r.status, r.stderr).toBe(0);
     const pid = (JSON.parse(s.cli(['ls', '--json']).stdout) as { pid: number }[])[0]!.pid;
     const w = await web(s);
-    const cookie = await cookieOf(w);
+    const { cookie, protocols } = await loginOf(w);
     const up = s.start(['upgrade']);
     await until(() => checking(pid), 'the upgrade under way', 20_000);
-    const ws = new WebSocket(`${w.base.replace('http', 'ws')}/ws/console?name=sh&cols=80&rows=24`, { headers: { Origin: w.base, Cookie: cookie } });
+    const ws = new WebSocket(`${w.base.replace('http', 'ws')}/ws/console?name=sh&cols=80&rows=24`, protocols, { headers: { Origin: w.base, Cookie: cookie } });
     const said: string[] = [];
     let closed: number | undefined;
     ws.on('message', (data: Buffer, binary: boolean) => binary || said.push(String((JSON.parse(data.toString()) as { type: string }).type)));

@@ -80,7 +80,7 @@ describe('ptyplex web through an upgrade', () => {
     await page.evaluate(() => {
       const raw: Raw = { text: '', messages: [], closed: null };
       window.raw = raw;
-      const ws = new WebSocket(`ws://${location.host}/ws/console?name=count&cols=80&rows=24`);
+      const ws = new WebSocket(`ws://${location.host}/ws/console?name=count&cols=80&rows=24`, ['ptyplex', `key.${localStorage.getItem('ptyplex-page-key') ?? ''}`]);
       ws.binaryType = 'arraybuffer';
       const decoder = new TextDecoder();
       let got = 0;

@@ -91,7 +91,7 @@ describe('ptyplex web', () => {
     const forged = await page.evaluate(
       () =>
         new Promise<string>((resolve) => {
-          const ws = new WebSocket(`ws://${location.host}/ws/console?name=sh&cols=80&rows=24`);
+          const ws = new WebSocket(`ws://${location.host}/ws/console?name=sh&cols=80&rows=24`, ['ptyplex', `key.${localStorage.getItem('ptyplex-page-key') ?? ''}`]);
           ws.onmessage = (ev) => {
             if (typeof ev.data !== 'string') return;
             const msg = JSON.parse(ev.data) as { type: string; error?: string };

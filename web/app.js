@@ -21,29 +21,40 @@ function notice(text, kind = 'error') {
 // ---- logging in ---------------------------------------------------------
 
 // The token rides in the URL's fragment (never sent to a server); it is
-// traded once for an HttpOnly cookie and wiped from the address bar, so a
-// reload uses the cookie.
+// traded once for an HttpOnly cookie and a page key, and wiped from the
+// address bar. The key is kept in localStorage, which only pages of this
+// origin (this port) can read: a server on another port of this host gets
+// the cookie from the browser, never the key. Every request and WebSocket
+// sends both, so a reload, or a second tab, is still logged in.
+const KEY = 'ptyplex-page-key';
+
 async function logIn() {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   if (token !== null) {
     history.replaceState(null, '', '/');
-    await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+    const res = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+    if (res.ok) localStorage.setItem(KEY, (await res.json()).key);
   }
-  const res = await fetch('/api/session');
+  const res = await api('/api/session');
   if (res.status === 401) throw new Error('Not logged in: open the URL that ptyplex web printed (each URL works once; run ptyplex web again for a new one).');
   if (!res.ok) throw new Error(`The gateway said ${res.status}.`);
   state.write = (await res.json()).write === true;
   $('mode').textContent = state.write ? 'read-write' : 'read-only';
 }
 
-function wsUrl(path) {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+function api(path) {
+  return fetch(path, { headers: { 'X-Ptyplex-Key': localStorage.getItem(KEY) ?? '' } });
+}
+
+// The key rides as a second subprotocol; the gateway chooses 'ptyplex'.
+function openSocket(path) {
+  return new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, ['ptyplex', `key.${localStorage.getItem(KEY) ?? ''}`]);
 }
 
 // ---- the console list ---------------------------------------------------
 
 function watchList(delay = 500) {
-  const ws = new WebSocket(wsUrl('/ws/list'));
+  const ws = openSocket('/ws/list');
   ws.onmessage = (ev) => {
     const news = JSON.parse(ev.data);
     if (news.type === 'session') {
@@ -68,7 +79,7 @@ function watchList(delay = 500) {
 
 async function reconnectList(delay) {
   try {
-    const res = await fetch('/api/session');
+    const res = await api('/api/session');
     if (res.status === 401) {
       notice('ptyplex web was restarted: open the URL it printed.');
       return;
@@ -159,7 +170,7 @@ class ConsoleView {
 
   connect() {
     const q = new URLSearchParams({ name: this.name, cols: this.term.cols, rows: this.term.rows });
-    const ws = new WebSocket(wsUrl(`/ws/console?${q}`));
+    const ws = openSocket(`/ws/console?${q}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     let received = 0;

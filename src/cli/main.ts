@@ -214,7 +214,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('write', { type: 'boolean', default: false, describe: 'Let pages type into consoles and size them (default: read-only)' })
           .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate' })
           .option('tls-key', { type: 'string', describe: '... and this PEM key' })
-          .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' }),
+          .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' })
+          .option('open', { type: 'boolean', default: false, describe: 'Open the page in a browser ($BROWSER, else xdg-open) through a private file: the token stays off command lines' }),
       async (a) => {
         status = await (await import('./web.js')).webCommand(a as WebArgs);
       },

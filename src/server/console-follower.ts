@@ -5,11 +5,14 @@
 // that offset (nothing lost, nothing shown twice), and sends again the
 // input the server had not taken, then what was typed meanwhile: every
 // key reaches the console once. One that cannot reconnect in time ends
-// with `close` carrying the reason.
+// with `close` carrying the reason. In time: RECONNECT_MS past the last
+// answer from the server saying it is still upgrading (it is alive, and
+// bound by its own deadlines), LONGEST_UPGRADE_MS at most in all.
 import { EventEmitter } from 'node:events';
-import { ControlClient, whileUpgrading } from './control-client.js';
+import { ControlClient, UpgradingError, whileUpgrading } from './control-client.js';
+import { LONGEST_UPGRADE_MS } from './upgrade-deadline.js';
 
-/** How long reconnecting may take before the client gives up. */
+/** How long reconnecting may take, past the server's last "upgrading", before the client gives up. */
 export const RECONNECT_MS = 10_000;
 const RETRY_MS = 100;
 /** Input kept until the server has taken it (what it can have unread is far less). */
@@ -62,6 +65,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
     let listening = false;
     // A server being upgraded asks us to come back: the refused tries' hang-ups are not our end.
     f.reconnecting = true;
+    // A server already upgrading is waited for as long as its upgrade may last.
     await whileUpgrading(async () => {
       const client = await connect();
       f.bind(client);
@@ -74,7 +78,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
         client.destroy();
         throw err;
       }
-    });
+    }, LONGEST_UPGRADE_MS);
     f.reconnecting = false;
     return f;
   }
@@ -131,7 +135,8 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
 
   private async reconnect(): Promise<void> {
     const at = this.resumeAt!;
-    const deadline = Date.now() + RECONNECT_MS;
+    const began = Date.now();
+    let deadline = began + RECONNECT_MS;
     let why = 'no answer';
     this.reconnecting = true;
     while (!this.closing) {
@@ -156,6 +161,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
         }
       } catch (err) {
         why = err instanceof Error ? err.message : String(err);
+        if (err instanceof UpgradingError) deadline = Math.min(Date.now() + RECONNECT_MS, began + LONGEST_UPGRADE_MS);
       }
       if (Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
@@ -165,7 +171,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
       this.emit('close', { truncated: false });
       return;
     }
-    this.emit('close', { truncated: false, lost: `could not reconnect to the upgrading session server within ${RECONNECT_MS / 1000}s (${why})` });
+    this.emit('close', { truncated: false, lost: `could not reconnect to the upgrading session server within ${Math.round((Date.now() - began) / 1000)}s (${why})` });
   }
 
   // Input the old program did not take goes first, then what was typed since.

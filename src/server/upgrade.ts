@@ -29,6 +29,7 @@ import { PlainLogSink } from '../session/sinks/plain-log-sink.js';
 import type { Supervisor } from '../session/supervisor.js';
 import type { Adoption } from './adoption.js';
 import type { ControlServer } from './control-server.js';
+import { ATTEMPTS, CHECK_MS, FLUSH_MS, SETTLE_MS } from './upgrade-deadline.js';
 import { clearUpgrading, markUpgrading } from './upgrade-mark.js';
 import { encodeHeader, writeState, type HeldFile, type UpgradeState } from './upgrade-state.js';
 
@@ -45,12 +46,6 @@ export interface UpgradeOptions {
   run: unknown;
   log(line: string): void;
 }
-
-/** How long each wait may take before the upgrade is given up. */
-const SETTLE_MS = 3000;
-const FLUSH_MS = 5000;
-const CHECK_MS = 20_000;
-const ATTEMPTS = 3;
 
 /** Upgrades; resolves only if it could not, with why (the old program still serving). */
 export async function upgradeServer(o: UpgradeOptions): Promise<string> {

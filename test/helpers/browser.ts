@@ -24,6 +24,8 @@ export interface WebRun {
   /** http://HOST:PORT */
   base: string;
   token: string;
+  /** The gateway's process. */
+  pid: number;
   /** The stderr so far. */
   stderr(): string;
   done: Promise<CliResult>;
@@ -37,9 +39,28 @@ export async function startWeb(s: TestSessions, args: string[], extraEnv: NodeJS
   void run.done.then((r) => (result = r));
   const url = await until(() => run.stdoutSoFar().split('\n')[0]?.match(/^https?:\/\/\S+#token=\S+$/)?.[0] || (result !== undefined && fail(result)), 'the URL on stdout', 15_000);
   const base = url.slice(0, url.indexOf('/#'));
-  return { url, base, token: url.slice(url.indexOf('#token=') + 7), stderr: () => run.stderrSoFar(), done: run.done, kill: () => run.kill('SIGTERM') };
+  return { url, base, token: url.slice(url.indexOf('#token=') + 7), pid: run.pid, stderr: () => run.stderrSoFar(), done: run.done, kill: () => run.kill('SIGTERM') };
 }
 
 function fail(r: CliResult): never {
   throw new Error(`ptyplex web ended (${r.status}) before printing its URL: ${r.stderr}`);
+}
+
+/** What the page holds once logged in: the cookie (as a Cookie header) and the page key. */
+export interface WebLogin {
+  status: number;
+  cookie: string;
+  key: string;
+}
+
+/** Trades a token (the run's own by default) as the page does. */
+export async function logIn(w: WebRun, token = w.token): Promise<WebLogin> {
+  const res = await fetch(`${w.base}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: w.base }, body: JSON.stringify({ token }) });
+  const body = res.ok ? ((await res.json()) as { key?: string }) : {};
+  return { status: res.status, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, key: body.key ?? '' };
+}
+
+/** The subprotocols the page offers on a WebSocket: the key rides as the second. */
+export function keyProtocols(key: string): string[] {
+  return ['ptyplex', `key.${key}`];
 }

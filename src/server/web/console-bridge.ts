@@ -16,6 +16,7 @@ import type { WebSocket, RawData } from 'ws';
 import { ConsoleFollower } from '../console-follower.js';
 import { NotRespondingError, type ControlClient } from '../control-client.js';
 import { SessionError } from '../session-error.js';
+import { sendOrDrop } from './page-backlog.js';
 
 /** Undrawn output (sent minus acknowledged) past which output is skipped. */
 export const HIGH_WATER = 512 * 1024;
@@ -191,11 +192,13 @@ export class ConsoleBridge {
     if (m.type === 'ack') return this.ack(m.bytes);
     if (m.type === 'input') return this.input(m.data);
     if (m.type === 'resize') return this.resize(m.cols, m.rows);
-    this.refuse(`unknown message type ${JSON.stringify(m.type)}`);
+    // Quoted in part: an answer is never much longer than the page's question's type.
+    this.refuse(`unknown message type ${JSON.stringify(m.type)?.slice(0, 40)}`);
   }
 
+  // Capped: an answer never grows with what the page sent (a long bogus type or size).
   private refuse(why: string): void {
-    say(this.ws, { type: 'error', error: `refused: ${why}` });
+    say(this.ws, { type: 'error', error: `refused: ${why.slice(0, 200)}` });
   }
 
   // Acknowledgements are running totals of bytes drawn: one that goes
@@ -226,6 +229,7 @@ function inRange(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max;
 }
 
+// Answers and events count against what the page has left unread (page-backlog.ts).
 function say(ws: WebSocket, message: object): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  sendOrDrop(ws, JSON.stringify(message));
 }

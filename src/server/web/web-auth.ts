@@ -1,24 +1,44 @@
 // Who may read a session through the browser: whoever holds the one-time
 // token `ptyplex web` printed (in the URL's fragment, which never reaches a
-// log or a proxy), exchanged once for a cookie. The cookie's value is a
-// second secret, held in memory only: a restarted gateway forgets it.
+// log or a proxy), exchanged once for two secrets held in memory only (a
+// restarted gateway forgets them): a cookie, and a page key.
+//
+// The cookie alone is not enough. Browsers send a host's cookies to every
+// port of it, so a server on another port of 127.0.0.1 (another user's, on
+// a shared machine) that the browser visits receives ours and could replay
+// it. The page key is given in the login's JSON body; the page keeps it in
+// localStorage, which is per origin (scheme, host AND port), so no other
+// port's page can read it; the page sends it with every request (a header,
+// or a WebSocket subprotocol "key.<key>"). Both must match one login.
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 const SECRET_BYTES = 32;
+/** The header an /api/ request carries the page key in. */
+export const KEY_HEADER = 'x-ptyplex-key';
+/** The WebSocket subprotocol the gateway selects; the key rides as another one, "key.<key>". */
+export const PROTOCOL = 'ptyplex';
+const KEY_PROTOCOL = 'key.';
+
+interface Login {
+  cookie: Buffer;
+  key: Buffer;
+}
 
 export class WebAuth {
   /** The one-time token; undefined once it has been used. */
   private token: Buffer | undefined = crypto.randomBytes(SECRET_BYTES);
-  private readonly sessions: Buffer[] = [];
+  private readonly logins: Login[] = [];
 
   /**
    * cookieName: different per port, since browsers send a host's cookies
    * to every port of it (two gateways must not overwrite each other's).
+   * onUsed: called once, when the token has been traded.
    */
   constructor(
     readonly cookieName: string,
     private readonly secure: boolean,
+    private readonly onUsed: () => void = () => undefined,
   ) {}
 
   /** The token as the URL carries it. */
@@ -27,13 +47,14 @@ export class WebAuth {
     return this.token.toString('base64url');
   }
 
-  /** Trades the token for a new cookie value, once; undefined for anything else. */
-  exchange(offered: string): string | undefined {
+  /** Trades the token for a new cookie value and page key, once; undefined for anything else. */
+  exchange(offered: string): { cookie: string; key: string } | undefined {
     if (this.token === undefined || !sameSecret(this.token, offered)) return undefined;
     this.token = undefined;
-    const session = crypto.randomBytes(SECRET_BYTES);
-    this.sessions.push(session);
-    return session.toString('base64url');
+    const login = { cookie: crypto.randomBytes(SECRET_BYTES), key: crypto.randomBytes(SECRET_BYTES) };
+    this.logins.push(login);
+    this.onUsed();
+    return { cookie: login.cookie.toString('base64url'), key: login.key.toString('base64url') };
   }
 
   /** The Set-Cookie header for a cookie value: script cannot read it, other sites cannot send it. */
@@ -41,10 +62,30 @@ export class WebAuth {
     return `${this.cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/${this.secure ? '; Secure' : ''}`;
   }
 
-  /** Whether the request carries a cookie this gateway issued. */
-  allows(req: IncomingMessage): boolean {
-    const offered = cookieValue(req.headers.cookie, this.cookieName);
-    return offered !== undefined && this.sessions.some((s) => sameSecret(s, offered));
+  /** Whether an /api/ request carries a cookie and, in its header, the page key of one login. */
+  allowsRequest(req: IncomingMessage): boolean {
+    const key = req.headers[KEY_HEADER];
+    return this.allows(req, typeof key === 'string' ? key : undefined);
+  }
+
+  /** Whether a WebSocket upgrade carries a cookie and, among its subprotocols, the page key of one login. */
+  allowsUpgrade(req: IncomingMessage): boolean {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const key = offered.find((p) => p.startsWith(KEY_PROTOCOL))?.slice(KEY_PROTOCOL.length);
+    return this.allows(req, key);
+  }
+
+  // Every login is compared in full, cookie and key both, whatever matches:
+  // how long it takes says nothing of which part was right.
+  private allows(req: IncomingMessage, key: string | undefined): boolean {
+    const cookie = cookieValue(req.headers.cookie, this.cookieName);
+    if (cookie === undefined || key === undefined) return false;
+    let ok = false;
+    for (const login of this.logins) {
+      const both = Number(sameSecret(login.cookie, cookie)) & Number(sameSecret(login.key, key));
+      ok = ok || both === 1;
+    }
+    return ok;
   }
 }
 

@@ -1,8 +1,9 @@
 // `ptyplex web`'s server: HTTP(S) and WebSocket on one port, a client of one
 // session's control socket (on this machine, or over ssh: -H). The page's
 // files are public (they hold no data); everything else needs the cookie
-// the one-time token was traded for, a Host naming this gateway, and for a
-// WebSocket the page's own Origin. The session server never learns that a browser is watching.
+// and the page key the one-time token was traded for (web-auth.ts), a Host
+// naming this gateway, and for a WebSocket the page's own Origin. The
+// session server never learns that a browser is watching.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +12,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ControlClient } from '../control-client.js';
 import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
 import { hostText, type ListenAddress } from './listen-address.js';
+import { sendOrDrop } from './page-backlog.js';
 import { RequestChecks } from './request-checks.js';
 import { SessionWatch, type SessionAddress } from './session-watch.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
-import { WebAuth } from './web-auth.js';
+import { PROTOCOL, WebAuth } from './web-auth.js';
 
 export interface WebGatewayOptions {
   /** The session: its socket here, or a way to connect to it (ssh). */
@@ -24,6 +26,8 @@ export interface WebGatewayOptions {
   write: boolean;
   tls?: { cert: Buffer; key: Buffer };
   log(line: string): void;
+  /** Called once, when the token has been traded for a login (it is then worthless). */
+  onLogin?: () => void;
 }
 
 /** The largest message a page may send (keys pasted at once). */
@@ -44,7 +48,9 @@ export class WebGateway {
   /** Settles with why, once the session has ended and pages were told. */
   readonly ended: Promise<string>;
   private endedWith!: (reason: string) => void;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+  // The page offers ['ptyplex', 'key.<page key>']: 'ptyplex' is chosen (a
+  // browser fails a socket whose server chose none of those it offered).
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false) });
   private readonly watch: SessionWatch;
   private server!: http.Server | https.Server;
   private checks!: RequestChecks;
@@ -101,7 +107,7 @@ export class WebGateway {
     const { port } = this.server.address() as AddressInfo;
     const scheme = tls ? 'https' : 'http';
     this.checks = new RequestChecks({ host: listen.host, port }, scheme);
-    this.auth = new WebAuth(`ptyplex_${port}`, tls !== undefined);
+    this.auth = new WebAuth(`ptyplex_${port}`, tls !== undefined, this.options.onLogin);
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
@@ -110,7 +116,7 @@ export class WebGateway {
     if (hostProblem !== undefined) return reply(res, 421, hostProblem);
     if (url.pathname === '/api/login') return this.login(req, res);
     if (url.pathname.startsWith('/api/')) {
-      if (!this.auth.allows(req)) return reply(res, 401, 'not logged in: open the URL ptyplex web printed');
+      if (!this.auth.allowsRequest(req)) return reply(res, 401, 'not logged in: open the URL ptyplex web printed');
       if (url.pathname === '/api/session' && req.method === 'GET') return this.describe(res);
       return reply(res, 404, 'no such thing');
     }
@@ -120,7 +126,8 @@ export class WebGateway {
     sendFile(res, file, req.method === 'HEAD');
   }
 
-  // The page trades the token from its URL's fragment for the cookie.
+  // The page trades the token from its URL's fragment for the cookie and,
+  // in the body, the page key (which only that origin's pages can read back).
   private login(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== 'POST') return reply(res, 405, 'POST only');
     if (req.headers.origin !== undefined && this.checks.originProblem(req) !== undefined) return reply(res, 403, 'not from this gateway\'s page');
@@ -136,9 +143,9 @@ export class WebGateway {
     });
     req.on('end', () => {
       if (tooLong) return;
-      const cookie = this.auth.exchange(tokenOf(body));
-      if (cookie === undefined) return reply(res, 401, 'that token is not valid (each can be used once): run ptyplex web again for a new one');
-      res.writeHead(204, { ...HEADERS, 'Set-Cookie': this.auth.setCookie(cookie) }).end();
+      const login = this.auth.exchange(tokenOf(body));
+      if (login === undefined) return reply(res, 401, 'that token is not valid (each can be used once): run ptyplex web again for a new one');
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json', 'Set-Cookie': this.auth.setCookie(login.cookie) }).end(JSON.stringify({ key: login.key }));
     });
   }
 
@@ -153,7 +160,7 @@ export class WebGateway {
     };
     const hostProblem = this.checks.hostProblem(req);
     if (hostProblem !== undefined) return refuse(421, hostProblem);
-    if (!this.auth.allows(req)) return refuse(401, 'not logged in');
+    if (!this.auth.allowsUpgrade(req)) return refuse(401, 'not logged in');
     const originProblem = this.checks.originProblem(req);
     if (originProblem !== undefined) return refuse(403, originProblem);
     const url = new URL(req.url ?? '/', 'http://x');
@@ -174,9 +181,7 @@ export class WebGateway {
   }
 
   private list(ws: WebSocket): void {
-    const cancel = this.watch.subscribe((news) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ ...news, write: this.options.write }));
-    });
+    const cancel = this.watch.subscribe((news) => sendOrDrop(ws, JSON.stringify({ ...news, write: this.options.write })));
     ws.on('close', cancel);
     ws.on('message', () => undefined);
   }
