@@ -3,6 +3,7 @@
 // refused, listening beyond loopback needs TLS or --insecure, and bad
 // messages from a page cost that page alone.
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { keyProtocols, logIn as login, startWeb, type WebRun } from './helpers/browser.js';
@@ -167,5 +168,25 @@ describe('ptyplex web: security', () => {
     expect([bad.status, bad.stderr.split('\n').length]).toEqual([64, 2]);
     const w = await web(['--listen', '0.0.0.0:0', '--insecure']);
     await until(() => /WITHOUT TLS/.test(w.stderr()), 'the warning');
+  });
+
+  it('every interface, however spelled (0, ::0), serves the names other machines use, and prints a URL that opens here', async () => {
+    const port = (base: string) => new URL(base).port;
+    const status = (base: string, host: string) => new Promise<number>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: port(base), path: '/', headers: { Host: `${host}:${port(base)}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    for (const listen of ['0:0', '[::0]:0']) {
+      const w = await web(['--listen', listen, '--insecure']);
+      expect(w.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // A name this gateway cannot know: another machine's view of this one.
+      expect(await status(w.base, 'build-box.example')).toBe(200);
+      w.kill();
+    }
+    // Loopback still checks Host (DNS rebinding).
+    const local = await web();
+    expect(await status(local.base, 'build-box.example')).toBe(421);
   });
 });

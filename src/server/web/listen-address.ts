@@ -26,6 +26,15 @@ export function isLoopback(host: string): boolean {
   return net.isIPv4(host) && host.startsWith('127.');
 }
 
+/**
+ * True for a bound address that is every interface. Given as the address
+ * the socket got (`server.address()`), so 0, ::0 and the like, which the
+ * kernel reads as these, are known for what they are.
+ */
+export function isWildcard(bound: string): boolean {
+  return bound === '0.0.0.0' || bound === '::' || bound === '::ffff:0.0.0.0';
+}
+
 /** The host as a URL or Host header spells it. */
 export function hostText(host: string): string {
   return net.isIPv6(host) ? `[${host}]` : host;

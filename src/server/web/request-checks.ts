@@ -4,19 +4,20 @@
 // Origin must be that same host: browsers send Origin on every upgrade, and
 // a cross-site page cannot forge it (cross-site WebSocket hijacking).
 import type { IncomingMessage } from 'node:http';
-import { hostText, type ListenAddress } from './listen-address.js';
+import { hostText, isWildcard, type ListenAddress } from './listen-address.js';
 
 export class RequestChecks {
   /** undefined: any Host (listening on every interface, names unknown). */
   private readonly hosts: Set<string> | undefined;
 
+  /** listen: as given; bound: the address the socket got (for 0, ::0, 127.1 ...). */
   constructor(
     listen: ListenAddress,
+    bound: string,
     private readonly scheme: 'http' | 'https',
   ) {
-    const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
-    const names = [hostText(listen.host), 'localhost', '127.0.0.1', '[::1]'];
-    this.hosts = wildcard ? undefined : new Set(names.map((n) => `${n}:${listen.port}`.toLowerCase()));
+    const names = [hostText(listen.host), hostText(bound), 'localhost', '127.0.0.1', '[::1]'];
+    this.hosts = isWildcard(bound) ? undefined : new Set(names.map((n) => `${n}:${listen.port}`.toLowerCase()));
   }
 
   /** Why this request's Host is refused, or undefined. */

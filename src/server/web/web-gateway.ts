@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ControlClient } from '../control-client.js';
 import { ConsoleBridge, MAX_COLS, MAX_ROWS } from './console-bridge.js';
-import { hostText, type ListenAddress } from './listen-address.js';
+import { hostText, isWildcard, type ListenAddress } from './listen-address.js';
 import { sendOrDrop } from './page-backlog.js';
 import { RequestChecks } from './request-checks.js';
 import { SessionWatch, type SessionAddress } from './session-watch.js';
@@ -77,9 +77,9 @@ export class WebGateway {
 
   /** The URL to open: the token rides in the fragment, which browsers never send. */
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
+    const { port, address } = this.server.address() as AddressInfo;
     const scheme = this.options.tls ? 'https' : 'http';
-    const host = ['0.0.0.0', '::'].includes(this.options.listen.host) ? '127.0.0.1' : this.options.listen.host;
+    const host = isWildcard(address) ? '127.0.0.1' : this.options.listen.host;
     return `${scheme}://${hostText(host)}:${port}/#token=${this.auth.tokenText}`;
   }
 
@@ -104,9 +104,9 @@ export class WebGateway {
       });
     });
     this.server.on('error', (err) => this.options.log(`web: ${err.message}`));
-    const { port } = this.server.address() as AddressInfo;
+    const { port, address } = this.server.address() as AddressInfo;
     const scheme = tls ? 'https' : 'http';
-    this.checks = new RequestChecks({ host: listen.host, port }, scheme);
+    this.checks = new RequestChecks({ host: listen.host, port }, address, scheme);
     this.auth = new WebAuth(`ptyplex_${port}`, tls !== undefined, this.options.onLogin);
   }
 
