@@ -353,7 +353,8 @@ export class ControlServer {
     const writer = { cols: req.size('cols'), rows: req.size('rows') };
     const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
     const feed = this.feed(sock, c, redraw);
-    sock.write(jsonFrame({ ok: true, console: c.name }));
+    // `pause`: this server takes pause-output and resume-output (a client checks before it asks).
+    sock.write(jsonFrame({ ok: true, console: c.name, pause: true }));
     writeData(sock, from === undefined ? c.hub.replay() : resumeFrom(c, from, feed));
     const follower: Follower = { console: c, input: 0 };
     this.followers.set(sock, follower);
@@ -397,6 +398,10 @@ export class ControlServer {
         const cols = msg.size('cols');
         const rows = msg.size('rows');
         if (!readOnly) c.resizeWriter(writer, cols, rows);
+      } else if (msg.op === 'pause-output') {
+        feed.pause();
+      } else if (msg.op === 'resume-output') {
+        feed.resume();
       } else if (msg.op === 'detach') {
         sock.end();
       } else {
@@ -521,6 +526,8 @@ function resumeFrom(c: SessionConsole, from: number, feed: ClientFeed): Buffer {
 function follow(sock: Socket, c: SessionConsole, feed: ClientFeed): void {
   const unsubscribe = c.hub.subscribe(feed);
   const cancelEnd = c.onEnd(() => {
+    // A paused client is given the end of the output before the end.
+    feed.resume();
     feed.send(endEvent(c));
     sock.end();
   });
