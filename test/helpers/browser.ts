@@ -24,6 +24,8 @@ export interface WebRun {
   /** http://HOST:PORT */
   base: string;
   token: string;
+  /** The gateway's process. */
+  pid: number;
   /** The stderr so far. */
   stderr(): string;
   done: Promise<CliResult>;
@@ -37,7 +39,7 @@ export async function startWeb(s: TestSessions, args: string[], extraEnv: NodeJS
   void run.done.then((r) => (result = r));
   const url = await until(() => run.stdoutSoFar().split('\n')[0]?.match(/^https?:\/\/\S+#token=\S+$/)?.[0] || (result !== undefined && fail(result)), 'the URL on stdout', 15_000);
   const base = url.slice(0, url.indexOf('/#'));
-  return { url, base, token: url.slice(url.indexOf('#token=') + 7), stderr: () => run.stderrSoFar(), done: run.done, kill: () => run.kill('SIGTERM') };
+  return { url, base, token: url.slice(url.indexOf('#token=') + 7), pid: run.pid, stderr: () => run.stderrSoFar(), done: run.done, kill: () => run.kill('SIGTERM') };
 }
 
 function fail(r: CliResult): never {

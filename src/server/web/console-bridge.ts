@@ -35,7 +35,7 @@ const REDRAW_BYTES = 64 * 1024;
 /** How often a page that fell behind is redrawn while output floods. */
 const REDRAW_MS = 250;
 /** Output per REDRAW_MS that a page is sent live; more is a flood, drawn by redraws. */
-export const LIVE_BYTES = 32 * 1024;
+export const LIVE_BYTES = 16 * 1024;
 /** Keys queued for the session server past which more are dropped. */
 const MAX_INPUT_QUEUE = 1024 * 1024;
 /** The largest window a page may ask for. */
@@ -58,9 +58,15 @@ export class ConsoleBridge {
   private sent = 0;
   private acked = 0;
   /** Output in the current period of REDRAW_MS (live or skipped), and when that period began. */
-  private period = { bytes: 0, at: performance.now() };
-  /** The first period's budget is the replay's: what the console printed before the page came. */
-  private budget = HIGH_WATER;
+  private period = { bytes: 0, at: 0 };
+  /**
+   * The replay (the output from before the page came, or from before an
+   * upgrade) is not live output: what comes before the server's reply is
+   * known (`replaying`) is replay, and then what is left of the length the reply gives.
+   */
+  private replaying = true;
+  private replaySeen = 0;
+  private replayLeft = 0;
   /** Set while skipping: what was skipped, the latest output, the output since the last redraw, whether that redraw was of the last lines only. */
   private skip: { bytes: number; tail: Buffer[]; tailBytes: number; fresh: number; partial: boolean; timer: NodeJS.Timeout } | undefined;
   /** Whether the session server was asked to send nothing (paused), or to send again and has not answered (resuming). */
@@ -89,12 +95,14 @@ export class ConsoleBridge {
     client.on('upgrading', () => {
       // The next program knows nothing of a pause: it sends from the offset reached.
       this.upgrading = true;
+      this.replaying = true;
       this.server = 'sending';
       this.redrawDue = 0;
       say(this.ws, { type: 'upgrading' });
     });
     client.on('resumed', () => {
       this.upgrading = false;
+      this.replayed(client.reply);
       say(this.ws, { type: 'resumed', write: this.options.write });
     });
     client.on('close', (how) => this.serverGone(how.lost));
@@ -125,14 +133,24 @@ export class ConsoleBridge {
   // the request, since output comes with the reply.
   private static async request(ws: WebSocket, options: BridgeOptions, message: Record<string, unknown>): Promise<ConsoleBridge> {
     const bridge = new ConsoleBridge(ws, options);
-    await ConsoleFollower.open(options.connect, message, (f) => bridge.listen(f), REPLY_DEADLINE_MS);
+    const follower = await ConsoleFollower.open(options.connect, message, (f) => bridge.listen(f), REPLY_DEADLINE_MS);
+    bridge.replayed(follower.reply);
     return bridge;
+  }
+
+  private replayed(reply: Record<string, unknown>): void {
+    this.replaying = false;
+    this.replayLeft = Math.max(0, (Number(reply.replay) || 0) - this.replaySeen);
+    this.replaySeen = 0;
   }
 
   private output(data: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.redrawDue > 0) return this.serverRedraw(data);
-    if (this.skip === undefined && this.behind() + data.length <= HIGH_WATER && this.inPeriod(data.length) <= this.budget) {
+    const replay = this.replaying ? data.length : Math.min(this.replayLeft, data.length);
+    if (this.replaying) this.replaySeen += replay;
+    else this.replayLeft -= replay;
+    if (this.skip === undefined && this.behind() + data.length <= HIGH_WATER && this.inPeriod(data.length - replay) <= LIVE_BYTES) {
       this.sendData(data);
       return;
     }
@@ -191,10 +209,7 @@ export class ConsoleBridge {
   // The output so far in the current period of REDRAW_MS, this chunk's included.
   private inPeriod(bytes: number): number {
     const now = performance.now();
-    if (now - this.period.at >= REDRAW_MS) {
-      this.period = { bytes: 0, at: now };
-      this.budget = LIVE_BYTES;
-    }
+    if (now - this.period.at >= REDRAW_MS) this.period = { bytes: 0, at: now };
     return (this.period.bytes += bytes);
   }
 
