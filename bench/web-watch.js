@@ -6,14 +6,18 @@
 // Also measured, per run, the CPU seconds (utime + stime from /proc) of
 // each process on the way: the session server, the `ptyplex web` gateway,
 // chromium (every process of it: browser, renderer, GPU, utility), and the
-// console's shell with its children (seq, from the shell's `times`). On a
+// console's seq (from its shell's `times`, before and after). On a
 // 2-core machine every CPU second the watching costs is taken from seq.
 //
 // The browser is Debian's chromium driven by playwright-core with the
 // flags the tests use (headless, no GPU): what a user's browser does is
 // theirs; what is measured here is what the gateway and the page make it do.
 //
-// node bench/web-watch.js [--reps 5] [--lines 6000000] [--quick]
+// The lone runs have the same page open on the session's console list
+// (which asks the server for \`ls\` once a second, as it does in the watched
+// runs too); the watched ones have it on the console's terminal.
+//
+// node bench/web-watch.js [--reps 5] [--lines 6000000] [--quick] [--profile]
 // Results also go to bench/out/web-watch.json.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -102,7 +106,7 @@ const names = [];
 for (let i = 0; i < reps * 2; i++) names.push(`w${i}`);
 // Each console waits for its go file, then prints; `times` gives the CPU of the shell and of seq.
 const cmd = (i) =>
-  `while [ ! -e ${dir}/go${i} ]; do sleep 0.02; done; s=$(date +%s%N); seq 1 ${lines}; e=$(date +%s%N); times > ${dir}/times${i}; echo $((e-s)) > ${dir}/took${i}`;
+  `while [ ! -e ${dir}/go${i} ]; do sleep 0.02; done; times > ${dir}/times0-${i}; s=$(date +%s%N); seq 1 ${lines}; e=$(date +%s%N); times > ${dir}/times${i}; echo $((e-s)) > ${dir}/took${i}`;
 
 let gateway;
 let browser;
@@ -166,9 +170,12 @@ try {
     await sleep(300);
     const after = await sample();
     if (profile && watched) topFunctions((await cdp.send('Profiler.stop')).profile);
-    const times = fs.readFileSync(path.join(dir, `times${i}`), 'utf8').trim().split('\n');
-    const child = times[1]?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-    const seqCpu = child ? Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]) : NaN;
+    // The children's CPU (seq, and the two dates) from the shell's `times`, before and after.
+    const childCpu = (f) => {
+      const m = fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n')[1]?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+      return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
+    };
+    const seqCpu = childCpu(`times${i}`) - childCpu(`times0-${i}`);
     const res = {
       watched,
       ms: Number(took) / 1e6,
