@@ -194,8 +194,10 @@ export class ConsoleBridge {
     this.client.send({ op: 'resume-output' });
   }
 
+  // The server sends again: asked to, or because the console ended (it
+  // gives a paused client the end of the output before the end).
   private resumed(msg: Record<string, unknown>): void {
-    if (this.server !== 'resuming') return;
+    if (this.server === 'sending') return;
     this.server = 'sending';
     const skipped = Number(msg.skipped) || 0;
     if (this.skip !== undefined) {
