@@ -312,6 +312,12 @@ for (const n of counts) {
   if (runs.alone !== undefined && runs.ptyplex.length > 0) {
     const alone = med(runs.ptyplex, 'mbps') / med(runs.alone, 'mbps');
     rows.push({ what: `${what}: MB/s, ptyplex / console read alone`, value: alone.toFixed(2), goal: '>= 0.9', met: alone >= 0.9 });
+    // The same by CPU, quieter on a shared machine: the reader's CPU per GB
+    // over the server's (which reads the same and also sends it), per pair
+    // of runs, median. 0.9 would mean the sending costs a ninth of the reading.
+    const perPair = runs.ptyplex.map((p, k) => runs.alone[k].cpu / (runs.expected / 1e9) / p.cpuPerGb);
+    const byCpu = median(perPair);
+    rows.push({ what: `${what}: CPU, console read alone / ptyplex server`, value: byCpu.toFixed(2), goal: '>= 0.9', met: byCpu >= 0.9 });
   }
 }
 for (const n of Object.keys(results.ptyplexFull)) {
@@ -329,7 +335,7 @@ const figures = (runs) => `${med(runs, 'mbps').toFixed(0)} MB/s, server ${med(ru
 for (const n of counts) {
   const runs = results.byClients[n];
   const parts = ['ptyplex', 'tmux'].filter((k) => runs[k].length > 0).map((k) => `${k} ${figures(runs[k])}`);
-  if (runs.alone !== undefined) parts.push(`console read alone ${med(runs.alone, 'mbps').toFixed(0)} MB/s`);
+  if (runs.alone !== undefined) parts.push(`console read alone ${med(runs.alone, 'mbps').toFixed(0)} MB/s, ${(med(runs.alone, 'cpu') / (runs.expected / 1e9)).toFixed(2)} CPU s/GB`);
   console.log(`(${n} x ${runs.mib} MiB: ${parts.join('; ')})`);
 }
 for (const n of Object.keys(results.ptyplexFull)) {

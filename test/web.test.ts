@@ -143,6 +143,7 @@ describe('ptyplex web', () => {
     };
     const w = await web(['-L', 'bulk']);
     const page = await browser.newPage();
+    await countOutput(page);
     await page.goto(w.url);
     // Two rounds, alone and watched in turn; the best of each is compared
     // (this machine's other work only ever adds time).
@@ -152,6 +153,7 @@ describe('ptyplex web', () => {
       await page.locator('#show-list').click();
       alone.push(await run(a));
       await openConsole(page, `bulk${b}`);
+      const [read0, drawn0] = [bytesRead(w.pid), await outputBytes(page)];
       watched.push(await run(b));
       // Responsive: the page answers at once, and shows the end of the output.
       const t0 = Date.now();
@@ -161,6 +163,10 @@ describe('ptyplex web', () => {
       await expect.poll(() => screen(page), { timeout: 5000 }).toMatch(new RegExp(`^${N}$`, 'm'));
       await page.locator('#term-status', { hasText: 'ended' }).waitFor({ timeout: 10_000 });
       expect(answer).toBeLessThan(2000);
+      // The page is sent a few screens a second, not a browser's fill; the
+      // gateway has the session server pause rather than read 50 MiB to drop.
+      expect(await outputBytes(page) - drawn0).toBeLessThan(400 * 1024);
+      expect(bytesRead(w.pid) - read0).toBeLessThan(8 * 1024 * 1024);
     }
     const ratio = Math.min(...watched) / Math.min(...alone);
     process.stderr.write(`50 MiB: alone ${alone.map((t) => t.toFixed(0)).join(', ')} ms; with a page ${watched.map((t) => t.toFixed(0)).join(', ')} ms: x${ratio.toFixed(2)}\n`);
@@ -174,6 +180,32 @@ describe('ptyplex web', () => {
     await page.close();
   });
 });
+
+/** Counts the output bytes the page's terminals are sent (before any of its scripts run). */
+function countOutput(page: Page): Promise<void> {
+  return page.addInitScript(() => {
+    const w = window as unknown as { outputBytes: number; WebSocket: typeof WebSocket };
+    w.outputBytes = 0;
+    const Native = w.WebSocket;
+    w.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        this.addEventListener('message', (ev: MessageEvent) => {
+          if (ev.data instanceof ArrayBuffer) w.outputBytes += ev.data.byteLength;
+        });
+      }
+    };
+  });
+}
+
+function outputBytes(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { outputBytes: number }).outputBytes);
+}
+
+/** Bytes a process has read (every read and recv: its sockets too). */
+function bytesRead(pid: number): number {
+  return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
 
 /** Byte count and sha256 of `seq 1 n` as a PTY delivers it (\r\n line ends). */
 function seqDigest(n: number): { bytes: number; sha256: string } {

@@ -11,6 +11,11 @@
 // skipped, and once its socket drains it is told how much it missed and,
 // if it draws a screen, redrawn from the ring buffer. Only time the server's
 // loop was there to write counts against a client: never its own stalls.
+// A client may also ask to be sent nothing for a while (pause): a page
+// that is not drawing a flood needs none of it, and every byte the server
+// copies to it, and it reads only to drop, is CPU the console's program on
+// a small machine does not get. On resume it is told how much it missed
+// and given the same redraw.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Holder, Subscriber } from '../session/output-hub.js';
@@ -35,6 +40,8 @@ export class ClientFeed implements Subscriber {
   private holdTimer: NodeJS.Timeout | undefined;
   private credit = HOLD_CREDIT_MS;
   private creditAt = Date.now();
+  /** Set while the client asked to be sent nothing: what it missed since. */
+  private paused: { skipped: number } | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -48,6 +55,10 @@ export class ClientFeed implements Subscriber {
 
   data(chunk: Buffer): void {
     if (this.socket.destroyed) return;
+    if (this.paused !== undefined) {
+      this.paused.skipped += chunk.length;
+      return;
+    }
     if (this.skipping) {
       this.skipped += chunk.length;
       return;
@@ -67,6 +78,25 @@ export class ClientFeed implements Subscriber {
   /** Sends a message after any queued output. */
   send(message: object): void {
     if (!this.socket.destroyed) this.socket.write(jsonFrame(message));
+  }
+
+  /** Sends nothing more until resume(); never holds the console meanwhile. */
+  pause(): void {
+    this.paused ??= { skipped: 0 };
+  }
+
+  /**
+   * Sends output again: first `output-resumed` with the bytes missed and
+   * the length of the redraw that follows it (the recent output, from the
+   * ring buffer), if anything was missed. A no-op unless paused.
+   */
+  resume(): void {
+    const { paused } = this;
+    if (paused === undefined) return;
+    this.paused = undefined;
+    const screen = paused.skipped > 0 ? this.redraw?.() : undefined;
+    this.send({ event: 'output-resumed', skipped: paused.skipped, redraw: screen?.length ?? 0 });
+    if (screen !== undefined && screen.length > 0 && !this.socket.destroyed) this.socket.write(dataFrame(screen));
   }
 
   // Holds the console until the queue is down to half, watching progress

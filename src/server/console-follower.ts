@@ -40,6 +40,8 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
   private closing = false;
   private reconnecting = false;
   private lastMessage: object | undefined;
+  /** The server's answer to the request (to the latest one, after an upgrade). */
+  reply: Record<string, unknown> = {};
 
   private constructor(
     /** A new connection to the session's server: a local socket, or ssh. */
@@ -72,7 +74,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
       if (!listening) listen(f);
       listening = true;
       try {
-        await client.request(request, deadline);
+        f.reply = await client.request(request, deadline);
       } catch (err) {
         client.removeAllListeners();
         client.destroy();
@@ -145,7 +147,7 @@ export class ConsoleFollower extends EventEmitter<FollowerEvents> {
         try {
           this.bind(client);
           this.resumeAt = at; // bind keeps it: input stays queued until the reply
-          await client.request({ ...this.request, [this.resumeKey]: at.offset }, this.deadline);
+          this.reply = await client.request({ ...this.request, [this.resumeKey]: at.offset }, this.deadline);
           // Closed while this connection was being made: it must not live on unowned.
           if (this.closing) {
             client.destroy();

@@ -353,8 +353,12 @@ export class ControlServer {
     const writer = { cols: req.size('cols'), rows: req.size('rows') };
     const redraw = () => c.hub.replay(c.hub.bytes - REDRAW_BYTES);
     const feed = this.feed(sock, c, redraw);
-    sock.write(jsonFrame({ ok: true, console: c.name }));
-    writeData(sock, from === undefined ? c.hub.replay() : resumeFrom(c, from, feed));
+    const replay = from === undefined ? c.hub.replay() : sinceOffset(c, from);
+    // `pause`: this server takes pause-output and resume-output (a client
+    // checks before it asks); `replay`: the bytes of output sent before live output.
+    sock.write(jsonFrame({ ok: true, console: c.name, pause: true, replay: replay.length }));
+    if (from !== undefined) tellMissed(c, from, feed);
+    writeData(sock, replay);
     const follower: Follower = { console: c, input: 0 };
     this.followers.set(sock, follower);
     sock.once('close', () => this.followers.delete(sock));
@@ -397,6 +401,10 @@ export class ControlServer {
         const cols = msg.size('cols');
         const rows = msg.size('rows');
         if (!readOnly) c.resizeWriter(writer, cols, rows);
+      } else if (msg.op === 'pause-output') {
+        feed.pause();
+      } else if (msg.op === 'resume-output') {
+        feed.resume();
       } else if (msg.op === 'detach') {
         sock.end();
       } else {
@@ -510,10 +518,16 @@ const UPGRADING = 'the session server is upgrading; try again in a moment';
 // exactly the bytes since, or, if the ring no longer holds them all, what
 // it holds (the client is told how much it missed).
 function resumeFrom(c: SessionConsole, from: number, feed: ClientFeed): Buffer {
-  const start = c.hub.ring.start;
-  if (from >= start) return c.hub.ring.since(Math.min(from, c.hub.bytes));
-  feed.send({ event: 'skipped', bytes: start - from });
-  return c.hub.replay(from);
+  tellMissed(c, from, feed);
+  return sinceOffset(c, from);
+}
+
+function sinceOffset(c: SessionConsole, from: number): Buffer {
+  return from >= c.hub.ring.start ? c.hub.ring.since(Math.min(from, c.hub.bytes)) : c.hub.replay(from);
+}
+
+function tellMissed(c: SessionConsole, from: number, feed: ClientFeed): void {
+  if (from < c.hub.ring.start) feed.send({ event: 'skipped', bytes: c.hub.ring.start - from });
 }
 
 // A client follows a console's output until the console ends (it is told
@@ -521,6 +535,8 @@ function resumeFrom(c: SessionConsole, from: number, feed: ClientFeed): Buffer {
 function follow(sock: Socket, c: SessionConsole, feed: ClientFeed): void {
   const unsubscribe = c.hub.subscribe(feed);
   const cancelEnd = c.onEnd(() => {
+    // A paused client is given the end of the output before the end.
+    feed.resume();
     feed.send(endEvent(c));
     sock.end();
   });

@@ -2,16 +2,25 @@
 // attach on the session's control socket on the other. Output goes to the
 // page as binary messages; the page says how much its terminal has drawn
 // (xterm.js write callbacks, the running total). The bridge keeps up with
-// the session whatever the page does, so a page never paces a console:
-// while more than HIGH_WATER is undrawn it stops sending and only counts
-// what it skips, keeping the latest REDRAW_BYTES; every REDRAW_MS, once
-// the page is below LOW_WATER, it says how much was skipped and sends that
-// tail to redraw from. A browser drawing a flood thus draws a little of it
-// a few times a second, not all of it as fast as it can. Whatever the page
-// sends is checked here; a bad message is answered and dropped, for this
-// page alone. The console is followed through a ConsoleFollower: across a
-// server upgrade the page keeps its socket and its terminal, and output
-// resumes from the byte it had reached (nothing twice, nothing lost).
+// the session whatever the page does, so a page never paces a console.
+// A page draws live output up to LIVE_BYTES per REDRAW_MS (a screenful
+// many times over) while it keeps up (less than HIGH_WATER undrawn); past
+// either, the bridge stops sending and only counts what it skips, keeping
+// the latest output; every REDRAW_MS, once the page is below LOW_WATER,
+// it says how much was skipped and sends that tail to redraw from. A
+// flood is thus drawn a few times a second, a screen or so each time,
+// never as fast as the browser can: on a machine with few cores, every
+// second the browser spends drawing is taken from the console's program.
+// While it skips, the bridge asks the session server to send it nothing
+// (pause-output) rather than read and drop the flood; each REDRAW_MS it
+// asks for output again (resume-output), and the server says how much it
+// skipped and sends the latest output from its ring to redraw from.
+// Whatever the page sends is checked here; a bad message is answered and
+// dropped, for this page alone. The console is followed through a
+// ConsoleFollower: across a server upgrade the page keeps its socket and
+// its terminal, and output resumes from the byte it had reached (nothing
+// twice, nothing lost).
+import { performance } from 'node:perf_hooks';
 import type { WebSocket, RawData } from 'ws';
 import { ConsoleFollower } from '../console-follower.js';
 import { NotRespondingError, type ControlClient } from '../control-client.js';
@@ -22,10 +31,12 @@ import { sendOrDrop } from './page-backlog.js';
 export const HIGH_WATER = 512 * 1024;
 /** ... and below which a page that fell behind is redrawn. */
 export const LOW_WATER = 128 * 1024;
-/** The recent output a page that skipped is redrawn from. */
+/** The recent output a page that skipped is redrawn from when the flood is over. */
 const REDRAW_BYTES = 64 * 1024;
 /** How often a page that fell behind is redrawn while output floods. */
 const REDRAW_MS = 250;
+/** Output per REDRAW_MS that a page is sent live; more is a flood, drawn by redraws. */
+export const LIVE_BYTES = 16 * 1024;
 /** Keys queued for the session server past which more are dropped. */
 const MAX_INPUT_QUEUE = 1024 * 1024;
 /** The largest window a page may ask for. */
@@ -47,8 +58,25 @@ export interface BridgeOptions {
 export class ConsoleBridge {
   private sent = 0;
   private acked = 0;
-  /** Set while skipping: what was skipped, the latest output, whether more came since the last redraw. */
-  private skip: { bytes: number; tail: Buffer[]; tailBytes: number; fresh: boolean; timer: NodeJS.Timeout } | undefined;
+  /** Output in the current period of REDRAW_MS (live or skipped), and when that period began. */
+  private period = { bytes: 0, at: 0 };
+  /**
+   * The replay (the output from before the page came, or from before an
+   * upgrade) is not live output: what comes before the server's reply is
+   * known (`replaying`) is replay, and then what is left of the length the reply gives.
+   */
+  private replaying = true;
+  private replaySeen = 0;
+  private replayLeft = 0;
+  /** Set while skipping: what was skipped, the latest output, the output since the last redraw, whether that redraw was of the last lines only. */
+  private skip: { bytes: number; tail: Buffer[]; tailBytes: number; fresh: number; partial: boolean; timer: NodeJS.Timeout } | undefined;
+  /** Whether the session server was asked to send nothing (paused), or to send again and has not answered (resuming). */
+  private server: 'sending' | 'paused' | 'resuming' = 'sending';
+  /** The length of the redraw the server announced after resuming, until it is here. */
+  private redrawDue = 0;
+  private upgrading = false;
+  /** Lines a redraw during a flood gives: two of the page's screens (at attach). */
+  private readonly redrawLines: number;
   private ended = false;
   private toldReadOnly = false;
   /** Set when the follower is opened (its listeners go in before the request). */
@@ -57,14 +85,27 @@ export class ConsoleBridge {
   private constructor(
     private readonly ws: WebSocket,
     private readonly options: BridgeOptions,
-  ) {}
+  ) {
+    this.redrawLines = 2 * Math.max(24, options.rows);
+  }
 
   private listen(client: ConsoleFollower): void {
     this.client = client;
     client.on('data', (data) => this.output(data));
     client.on('message', (msg) => this.event(msg));
-    client.on('upgrading', () => say(this.ws, { type: 'upgrading' }));
-    client.on('resumed', () => say(this.ws, { type: 'resumed', write: this.options.write }));
+    client.on('upgrading', () => {
+      // The next program knows nothing of a pause: it sends from the offset reached.
+      this.upgrading = true;
+      this.replaying = true;
+      this.server = 'sending';
+      this.redrawDue = 0;
+      say(this.ws, { type: 'upgrading' });
+    });
+    client.on('resumed', () => {
+      this.upgrading = false;
+      this.replayed(client.reply);
+      say(this.ws, { type: 'resumed', write: this.options.write });
+    });
     client.on('close', (how) => this.serverGone(how.lost));
   }
 
@@ -93,23 +134,86 @@ export class ConsoleBridge {
   // the request, since output comes with the reply.
   private static async request(ws: WebSocket, options: BridgeOptions, message: Record<string, unknown>): Promise<ConsoleBridge> {
     const bridge = new ConsoleBridge(ws, options);
-    await ConsoleFollower.open(options.connect, message, (f) => bridge.listen(f), REPLY_DEADLINE_MS);
+    const follower = await ConsoleFollower.open(options.connect, message, (f) => bridge.listen(f), REPLY_DEADLINE_MS);
+    bridge.replayed(follower.reply);
     return bridge;
+  }
+
+  private replayed(reply: Record<string, unknown>): void {
+    this.replaying = false;
+    this.replayLeft = Math.max(0, (Number(reply.replay) || 0) - this.replaySeen);
+    this.replaySeen = 0;
   }
 
   private output(data: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.skip === undefined && this.behind() + data.length <= HIGH_WATER) {
+    if (this.redrawDue > 0) return this.serverRedraw(data);
+    const replay = this.replaying ? data.length : Math.min(this.replayLeft, data.length);
+    if (this.replaying) this.replaySeen += replay;
+    else this.replayLeft -= replay;
+    if (this.skip === undefined && this.behind() + data.length <= HIGH_WATER && this.inPeriod(data.length - replay) <= LIVE_BYTES) {
       this.sendData(data);
       return;
     }
-    this.skip ??= { bytes: 0, tail: [], tailBytes: 0, fresh: true, timer: setInterval(() => this.redraw(false), REDRAW_MS) };
+    if (this.skip === undefined) {
+      this.skip = { bytes: 0, tail: [], tailBytes: 0, fresh: 0, partial: false, timer: setInterval(() => this.tick(), REDRAW_MS) };
+      this.pauseServer();
+    }
     const { skip } = this;
     skip.bytes += data.length;
-    skip.fresh = true;
+    skip.fresh += data.length;
     skip.tail.push(data);
     skip.tailBytes += data.length;
     while (skip.tailBytes - skip.tail[0]!.length >= REDRAW_BYTES) skip.tailBytes -= skip.tail.shift()!.length;
+  }
+
+  // The server's redraw after a pause: the latest output, all the tail there is.
+  private serverRedraw(data: Buffer): void {
+    const due = this.redrawDue;
+    this.redrawDue = 0;
+    if (this.skip === undefined) return;
+    if (data.length === due) {
+      this.skip.tail = [data];
+      this.skip.tailBytes = data.length;
+    }
+    this.redraw(false, true);
+  }
+
+  // Asks the server to send this page's console output no more, while skipping.
+  private pauseServer(): void {
+    if (this.server !== 'sending' || this.upgrading || this.client.reply.pause !== true) return;
+    this.server = 'paused';
+    this.client.send({ op: 'pause-output' });
+  }
+
+  // Every REDRAW_MS while skipping: a page that caught up is redrawn, from
+  // what the server sends when asked again if it was paused.
+  private tick(): void {
+    if (this.skip === undefined || this.behind() >= LOW_WATER || this.server === 'resuming') return;
+    if (this.server === 'sending') return this.redraw(false);
+    this.server = 'resuming';
+    this.client.send({ op: 'resume-output' });
+  }
+
+  // The server sends again: asked to, or because the console ended (it
+  // gives a paused client the end of the output before the end).
+  private resumed(msg: Record<string, unknown>): void {
+    if (this.server === 'sending') return;
+    this.server = 'sending';
+    const skipped = Number(msg.skipped) || 0;
+    if (this.skip !== undefined) {
+      this.skip.bytes += skipped;
+      this.skip.fresh += skipped;
+    }
+    this.redrawDue = Number(msg.redraw) || 0;
+    if (this.redrawDue === 0) this.redraw(false, true);
+  }
+
+  // The output so far in the current period of REDRAW_MS, this chunk's included.
+  private inPeriod(bytes: number): number {
+    const now = performance.now();
+    if (now - this.period.at >= REDRAW_MS) this.period = { bytes: 0, at: now };
+    return (this.period.bytes += bytes);
   }
 
   private sendData(data: Buffer): void {
@@ -124,23 +228,30 @@ export class ConsoleBridge {
   }
 
   // A page that caught up is told what it missed and given the latest
-  // output to draw; once the console has been quiet for a whole period
-  // (or it ended: `now`), the page follows live output again.
-  private redraw(now: boolean): void {
+  // output to draw: during a flood, its last two screens of lines (and the
+  // server is paused again); once the console has printed no more than a
+  // page is sent live in a whole period (or it ended: `now`), the last
+  // REDRAW_BYTES, and the page follows live output again. `due`: the page
+  // was found caught up when the server was asked to send again.
+  private redraw(now: boolean, due = false): void {
     const { skip } = this;
-    if (skip === undefined || (!now && this.behind() >= LOW_WATER)) return;
-    if (skip.bytes > 0) {
+    if (skip === undefined || (!now && !due && this.behind() >= LOW_WATER)) return;
+    const over = now || skip.fresh <= LIVE_BYTES;
+    if (skip.bytes > 0 || (over && skip.partial)) {
       const tail = Buffer.concat(skip.tail, skip.tailBytes);
-      const redraw = tail.subarray(Math.max(0, tail.length - REDRAW_BYTES));
+      const kept = tail.subarray(Math.max(0, tail.length - REDRAW_BYTES));
+      const redraw = over ? kept : lastLines(kept, this.redrawLines);
       say(this.ws, { type: 'skipped', bytes: Math.max(0, skip.bytes - redraw.length) });
       this.sendData(redraw);
       skip.bytes = 0;
+      skip.partial = !over;
     }
-    if (now || !skip.fresh) {
+    if (over) {
       clearInterval(skip.timer);
       this.skip = undefined;
     } else {
-      skip.fresh = false;
+      skip.fresh = 0;
+      this.pauseServer();
     }
   }
 
@@ -153,6 +264,8 @@ export class ConsoleBridge {
     } else if (msg.event === 'eof') {
       this.ended = true;
       say(this.ws, { type: 'end', description: `${this.options.console} has not started` });
+    } else if (msg.event === 'output-resumed') {
+      this.resumed(msg);
     } else if (msg.event === 'skipped') {
       say(this.ws, { type: 'skipped', bytes: msg.bytes });
     } else if (msg.event === 'hung-up') {
@@ -223,6 +336,19 @@ export class ConsoleBridge {
     if (!inRange(cols, MAX_COLS) || !inRange(rows, MAX_ROWS)) return this.refuse(`a window of ${String(cols)}x${String(rows)} (from 1x1 to ${MAX_COLS}x${MAX_ROWS})`);
     if (this.options.write) this.client.send({ op: 'resize', cols, rows });
   }
+}
+
+/** The end of `data` from the start of its last `n` lines (all of it if it has fewer). */
+export function lastLines(data: Buffer, n: number): Buffer {
+  let at = data.length;
+  // A line ending at the very end is the last line, not the start of an empty one.
+  if (data[at - 1] === 0x0a) at--;
+  for (let i = 0; i < n; i++) {
+    // (A negative offset would count from the end.)
+    at = at > 0 ? data.lastIndexOf(0x0a, at - 1) : -1;
+    if (at < 0) return data;
+  }
+  return data.subarray(at + 1);
 }
 
 function inRange(v: unknown, max: number): v is number {

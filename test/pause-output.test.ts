@@ -1,0 +1,107 @@
+// An attached client may ask the session server to send it nothing for a
+// while (pause-output, what `ptyplex web` does for a page that is skipping
+// a flood): nothing is sent meanwhile, and on resume-output it is told how
+// much it missed and given the recent output to redraw from, then follows
+// live output again; a console that ends while a client is paused gives it
+// the end of its output before the end.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlClient } from '../src/server/control-client.js';
+import { testSessions, until, type TestSessions } from './helpers/session.js';
+
+let s: TestSessions;
+let dir: string;
+const N = 200_000; // seq 1 N: 1.3 MiB, far more than a redraw
+
+beforeAll(() => {
+  s = testSessions();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-pause-'));
+  const wait = (f: string) => `while [ ! -e ${dir}/${f} ]; do sleep 0.02; done`;
+  const r = s.cli([
+    'run', '-d', '--names', 'live,ends',
+    `${wait('go1')}; seq 1 ${N}; echo PAUSED-END; ${wait('go2')}; echo LIVE-AGAIN; exec sleep 100000`,
+    `${wait('go3')}; seq 1 ${N}; echo LAST-WORDS`,
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+});
+
+afterAll(() => {
+  s?.cleanup();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Attached {
+  client: ControlClient;
+  reply: Record<string, unknown>;
+  /** Frames in order: output as text, messages as objects. */
+  frames: Array<string | Record<string, unknown>>;
+  text(): string;
+}
+
+async function attach(name: string): Promise<Attached> {
+  const client = await ControlClient.connect(s.describe().socket);
+  const frames: Array<string | Record<string, unknown>> = [];
+  client.on('data', (d) => frames.push(d.toString('latin1')));
+  client.on('message', (m) => frames.push(m));
+  const reply = await client.request({ op: 'attach', console: name, readOnly: true, cols: 80, rows: 24 });
+  return { client, reply, frames, text: () => frames.filter((f) => typeof f === 'string').join('') };
+}
+
+const go = (f: string) => fs.writeFileSync(path.join(dir, f), '');
+
+describe('pause-output', () => {
+  it('a paused client is sent nothing; on resume it is told what it missed, redrawn from the recent output, and follows live output again', async () => {
+    const a = await attach('live');
+    try {
+      expect(a.reply.pause).toBe(true);
+      // The replay of nothing yet, and the pause taken before any output.
+      a.client.send({ op: 'pause-output' });
+      await new Promise((r) => setTimeout(r, 100));
+      go('go1');
+      await until(() => s.cli(['tee', 'live', '--no-follow']).stdout.includes('PAUSED-END'), 'the console to print it all', 30_000);
+      expect(a.text()).toBe('');
+      a.client.send({ op: 'resume-output' });
+      await until(() => a.frames.some((f) => typeof f === 'object' && f.event === 'output-resumed'), 'output-resumed');
+      const at = a.frames.findIndex((f) => typeof f === 'object' && f.event === 'output-resumed');
+      const resumed = a.frames[at] as Record<string, unknown>;
+      const printed = seqBytes(N) + 'PAUSED-END\r\n'.length;
+      expect(resumed.skipped).toBe(printed);
+      // The redraw follows at once: the end of what was missed, a frame of its own.
+      const redraw = a.frames[at + 1];
+      expect(typeof redraw).toBe('string');
+      expect((redraw as string).length).toBe(resumed.redraw);
+      expect(redraw as string).toMatch(new RegExp(`\\r\\n${N}\\r\\nPAUSED-END\\r\\n$`));
+      expect((redraw as string).length).toBeLessThan(printed / 4);
+      go('go2');
+      await until(() => a.text().includes('LIVE-AGAIN'), 'live output after the resume');
+    } finally {
+      a.client.close();
+    }
+  });
+
+  it('a console that ends while a client is paused gives it the end of its output, then the end', async () => {
+    const a = await attach('ends');
+    const ended = new Promise<void>((resolve) => a.client.once('close', () => resolve()));
+    try {
+      a.client.send({ op: 'pause-output' });
+      await new Promise((r) => setTimeout(r, 100));
+      go('go3');
+      await ended;
+      const at = a.frames.findIndex((f) => typeof f === 'object' && f.event === 'output-resumed');
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(a.frames[at + 1] as string).toMatch(new RegExp(`\\r\\n${N}\\r\\nLAST-WORDS\\r\\n$`));
+      expect(a.frames.at(-1)).toMatchObject({ event: 'end', exitCode: 0 });
+    } finally {
+      a.client.close();
+    }
+  });
+});
+
+/** Bytes of `seq 1 n` through a PTY (\r\n line ends). */
+function seqBytes(n: number): number {
+  let bytes = 0;
+  for (let i = 1; i <= n; i++) bytes += String(i).length + 2;
+  return bytes;
+}
