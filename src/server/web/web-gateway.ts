@@ -77,9 +77,12 @@ export class WebGateway {
 
   /** The URL to open: the token rides in the fragment, which browsers never send. */
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
+    const { port, address } = this.server.address() as AddressInfo;
     const scheme = this.options.tls ? 'https' : 'http';
-    const host = ['0.0.0.0', '::'].includes(this.options.listen.host) ? '127.0.0.1' : this.options.listen.host;
+    // The address bound, never a name: "localhost" is also the other
+    // family's loopback, where another user may listen on this same port
+    // and, served the URL, read the token from its fragment.
+    const host = ['0.0.0.0', '::'].includes(this.options.listen.host) ? '127.0.0.1' : address;
     return `${scheme}://${hostText(host)}:${port}/#token=${this.auth.tokenText}`;
   }
 
