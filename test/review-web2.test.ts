@@ -25,6 +25,7 @@ let browser: Browser;
 const webs: WebRun[] = [];
 const children: ChildProcess[] = [];
 const servers: http.Server[] = [];
+const dirs: string[] = [];
 
 beforeAll(async () => {
   s = testSessions();
@@ -37,6 +38,7 @@ afterAll(async () => {
   for (const w of webs) w.kill();
   for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(-c.pid, 'SIGTERM');
   for (const o of servers) o.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   await browser?.close();
   s?.cleanup();
 });
@@ -53,6 +55,7 @@ async function freePort(): Promise<number> {
 /** nobody's server on host:port: it logs each request it gets, and its page posts its URL's fragment home. */
 async function impostor(host: string, port: number): Promise<{ hits: string[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-impostor-'));
+  dirs.push(dir);
   fs.chmodSync(dir, 0o755);
   const script = path.join(dir, 'impostor.cjs');
   fs.writeFileSync(script, `require('http').createServer((req, res) => {
