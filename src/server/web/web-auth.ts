@@ -78,12 +78,14 @@ export class WebAuth {
   // Every login is compared in full, cookie and key both, whatever matches:
   // how long it takes says nothing of which part was right.
   private allows(req: IncomingMessage, key: string | undefined): boolean {
-    const cookie = cookieValue(req.headers.cookie, this.cookieName);
-    if (cookie === undefined || key === undefined) return false;
+    const cookies = cookieValues(req.headers.cookie, this.cookieName);
+    if (cookies.length === 0 || key === undefined) return false;
     let ok = false;
     for (const login of this.logins) {
-      const both = Number(sameSecret(login.cookie, cookie)) & Number(sameSecret(login.key, key));
-      ok = ok || both === 1;
+      for (const cookie of cookies) {
+        const both = Number(sameSecret(login.cookie, cookie)) & Number(sameSecret(login.key, key));
+        ok = ok || both === 1;
+      }
     }
     return ok;
   }
@@ -96,11 +98,15 @@ function sameSecret(secret: Buffer, offered: string): boolean {
   return given.length === secret.length && crypto.timingSafeEqual(given, secret);
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
+// Every value the name has: a server on another port of this host may set
+// a cookie of the same name with a longer Path (cookies know no ports),
+// which the browser then sends first; ours must still count. (No cap
+// needed: Node takes 16 KiB of headers at most.)
+function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }

@@ -79,7 +79,12 @@ export class WebGateway {
   get url(): string {
     const { port, address } = this.server.address() as AddressInfo;
     const scheme = this.options.tls ? 'https' : 'http';
-    const host = isWildcard(address) ? '127.0.0.1' : this.options.listen.host;
+    // For "localhost", the address bound: the name is also the other
+    // family's loopback, where another user may listen on this same port
+    // and, served the URL, read the token from its fragment. (Any other
+    // name stays: a TLS certificate names it.)
+    const { host: named } = this.options.listen;
+    const host = isWildcard(address) ? '127.0.0.1' : named === 'localhost' ? address : named;
     return `${scheme}://${hostText(host)}:${port}/#token=${this.auth.tokenText}`;
   }
 
