@@ -19,6 +19,8 @@
 // package). Each file is written whole, then renamed into place: a command
 // starting during a build reads the old file or the new one.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -121,12 +123,29 @@ const results = await Promise.all([
   }),
 ]);
 
+// The CLI's first line names its build (a hash of its code), which its
+// code cache (below) must name too: see bin/load-bundle.js.
+const cli = path.join(dist, 'ptyplex-cli.cjs');
+const contents = (file) => {
+  if (file.path !== cli) return file.contents;
+  const id = createHash('sha256').update(file.contents).digest('hex').slice(0, 32);
+  return Buffer.concat([Buffer.from(`//ptyplex-build ${id}\n`), file.contents]);
+};
+
 for (const file of results.flatMap((r) => r.outputFiles)) {
   const tmp = `${file.path}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, file.contents);
+    fs.writeFileSync(tmp, contents(file));
     fs.renameSync(tmp, file.path);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+}
+
+// V8's code cache for the CLI, made by the Node running the build (another
+// Node rejects it and parses, as it would without): scripts/code-cache.cjs.
+const made = spawnSync(process.execPath, [path.join(root, 'scripts', 'code-cache.cjs'), cli], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+if (made.status !== 0) {
+  console.error(`bundle: no code cache for ${cli}: ${made.stderr.trim() || made.error?.message || `status ${made.status}`}`);
+  process.exit(1);
 }
