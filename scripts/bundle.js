@@ -62,6 +62,21 @@ const yamlShim = `let real;
 const load = () => (real ??= require('./${YAML_FILE}'));
 for (const k of ${JSON.stringify(Object.keys(requireHere('yaml')))}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
 
+// Every yargs instance guesses a version at birth: it looks for a
+// package.json from the current directory up to the root (a directory read
+// per level), parses the first it finds, someone else's project's, and
+// when there is none loads node:assert to throw and catch its own error.
+// ptyplex always gives its version (main.ts), so the guess is dropped.
+const GUESS_VERSION = `[kGuessVersion]() {
+        const obj = this[kPkgUp]();
+        return obj.version || 'unknown';
+    }`;
+const yargsFactory = async (args) => {
+  const text = await fs.promises.readFile(args.path, 'utf8');
+  if (!text.includes(GUESS_VERSION)) return { errors: [{ text: `${args.path} no longer guesses its version as scripts/bundle.js expects: update the bundle's patch` }] };
+  return { contents: text.replace(GUESS_VERSION, "[kGuessVersion]() {\n        return 'unknown';\n    }"), loader: 'js' };
+};
+
 const startupShims = {
   name: 'startup-shims',
   setup(b) {
@@ -81,6 +96,7 @@ const startupShims = {
     b.onLoad({ filter: /.*/, namespace: 'yaml-shim' }, () => ({ contents: yamlShim, loader: 'js' }));
     b.onResolve({ filter: ASSERT }, (args) => (args.kind === 'require-call' ? undefined : { path: 'assert', namespace: 'assert-shim' }));
     b.onLoad({ filter: /.*/, namespace: 'assert-shim' }, () => ({ contents: assertShim, loader: 'js' }));
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, yargsFactory);
   },
 };
 

@@ -7,7 +7,6 @@ import { ControlClient, UpgradingError, type ConsoleLookup } from '../server/con
 import { SessionError } from '../server/session-error.js';
 import { upgradingNow } from '../server/upgrade-mark.js';
 import type { SessionInfo } from '../server/session-info.js';
-import { dialSsh } from '../server/ssh-dial.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { dialOptions, hostsOf, labels, splitHostConsole, targetFlags, type HostArgs } from './hosts.js';
 import { consoleAmong, givenSocket, gone, noConsoleAnywhere, notRespondingLine, QUERY_DEADLINE_MS, sessionSockets, sessionTarget } from './target.js';
@@ -79,6 +78,8 @@ function findingEndpoint(socket: string, name: string): Endpoint {
 export function remoteEndpoint(host: SshHost, dialArgs: readonly string[]): Endpoint {
   let pinned: string[] | undefined;
   const connect = async (): Promise<ControlClient> => {
+    // Loaded only here: a local command does not pay for ssh's code (and child_process).
+    const { dialSsh } = await import('../server/ssh-dial.js');
     const dialed = await dialSsh(host, pinned ?? dialArgs, dialOptions());
     pinned = ['-S', dialed.socket];
     return dialed.client;
