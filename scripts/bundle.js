@@ -62,19 +62,41 @@ const yamlShim = `let real;
 const load = () => (real ??= require('./${YAML_FILE}'));
 for (const k of ${JSON.stringify(Object.keys(requireHere('yaml')))}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
 
+// Two patches to yargs, each checked: a yargs whose text has moved fails
+// the build, rather than quietly costing the time again.
+//
 // Every yargs instance guesses a version at birth: it looks for a
 // package.json from the current directory up to the root (a directory read
 // per level), parses the first it finds, someone else's project's, and
 // when there is none loads node:assert to throw and catch its own error.
 // ptyplex always gives its version (main.ts), so the guess is dropped.
-const GUESS_VERSION = `[kGuessVersion]() {
+//
+// Its platform shim reads process.stdout.columns when it is loaded, which
+// makes Node build the stdout stream (a pipe's is a net.Socket) for every
+// command, `send` too, which prints nothing: it becomes a getter, read
+// when yargs lays out help, as main.ts's helpColumns is.
+const PATCHES = [
+  {
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    find: `[kGuessVersion]() {
         const obj = this[kPkgUp]();
         return obj.version || 'unknown';
-    }`;
-const yargsFactory = async (args) => {
+    }`,
+    replace: `[kGuessVersion]() {
+        return 'unknown';
+    }`,
+  },
+  {
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    find: "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    replace: "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+  },
+];
+
+const patched = (patch) => async (args) => {
   const text = await fs.promises.readFile(args.path, 'utf8');
-  if (!text.includes(GUESS_VERSION)) return { errors: [{ text: `${args.path} no longer guesses its version as scripts/bundle.js expects: update the bundle's patch` }] };
-  return { contents: text.replace(GUESS_VERSION, "[kGuessVersion]() {\n        return 'unknown';\n    }"), loader: 'js' };
+  if (text.split(patch.find).length !== 2) return { errors: [{ text: `${args.path} no longer reads as scripts/bundle.js expects (${patch.find.split('\n')[0]}): update its patch` }] };
+  return { contents: text.replace(patch.find, patch.replace), loader: 'js' };
 };
 
 const startupShims = {
@@ -96,7 +118,7 @@ const startupShims = {
     b.onLoad({ filter: /.*/, namespace: 'yaml-shim' }, () => ({ contents: yamlShim, loader: 'js' }));
     b.onResolve({ filter: ASSERT }, (args) => (args.kind === 'require-call' ? undefined : { path: 'assert', namespace: 'assert-shim' }));
     b.onLoad({ filter: /.*/, namespace: 'assert-shim' }, () => ({ contents: assertShim, loader: 'js' }));
-    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, yargsFactory);
+    for (const patch of PATCHES) b.onLoad({ filter: patch.file }, patched(patch));
   },
 };
 

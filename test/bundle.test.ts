@@ -135,4 +135,32 @@ describe('the bundled CLI', () => {
     expect(stale.cacheUsed).toBe(false);
     expect(stale.stderr).toMatch(/^ptyplex: GIVE A COMMAND: /);
   });
+
+  it('builds no stdout stream for a command that prints nothing, and reads no directory to guess a version', () => {
+    // A command run in this process, watched: whether process.stdout was
+    // built (a pipe's is a net.Socket), and which directories were read.
+    const watched = (args: string[], cwd: string) => {
+      const script = `const fs = require('node:fs');
+        const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+        let built = false;
+        Object.defineProperty(process, 'stdout', { ...stdout, get() { built = true; return stdout.get.call(process); } });
+        const dirs = [];
+        const readdirSync = fs.readdirSync;
+        fs.readdirSync = (dir, ...rest) => (dirs.push(String(dir)), readdirSync(dir, ...rest));
+        process.argv = [process.execPath, ${JSON.stringify(BIN)}, ...${JSON.stringify(args)}];
+        require(${JSON.stringify(BIN)});
+        process.on('exit', () => fs.writeSync(3, JSON.stringify({ built, dirs })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+      return { ...(JSON.parse(String(r.output[3])) as { built: boolean; dirs: string[] }), stderr: String(r.stderr) };
+    };
+    const deep = path.join(dir, 'a', 'b', 'c');
+    fs.mkdirSync(deep, { recursive: true });
+    // No session: send fails with one line on stderr, having printed nothing.
+    const send = watched(['send', 'x', 'y'], deep);
+    expect(send.stderr).toBe('ptyplex: no session is running\n');
+    expect(send.built).toBe(false);
+    // --version prints, from ptyplex's own package.json, with no search upwards from the cwd.
+    const version = watched(['--version'], deep);
+    expect(version).toMatchObject({ built: true, dirs: [], stderr: '' });
+  });
 });

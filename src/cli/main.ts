@@ -267,7 +267,8 @@ export async function main(argv: string[]): Promise<number> {
         (y) => y.option('state-fd', { type: 'number' }).option('check', { type: 'boolean', default: false }),
         async (a) => {
           status = await (await import('./resume.js')).resumeCommand(a as ResumeArgs);
-        }),
+        },
+      ),
     'kill-server': (y) =>
       y.command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
         status = await (await import('./kill-server.js')).killServerCommand(a as HostArgs);
