@@ -166,6 +166,13 @@ const results = await Promise.all([
 const cli = path.join(dist, 'ptyplex-cli.cjs');
 const contents = (file) => {
   if (file.path !== cli) return file.contents;
+  // bin/load-bundle.js runs it as a vm.Script, which has no import() (no
+  // importModuleDynamically): esbuild turns ours into requires; one left
+  // would fail only when its command ran.
+  if (/\bimport\(/.test(file.text)) {
+    console.error(`bundle: ${cli} calls import(), which bin/load-bundle.js cannot run`);
+    process.exit(1);
+  }
   const id = createHash('sha256').update(file.contents).digest('hex').slice(0, 32);
   return Buffer.concat([Buffer.from(`//ptyplex-build ${id}\n`), file.contents]);
 };

@@ -21,8 +21,8 @@ async function main() {
   const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-code-cache-'));
   fs.chmodSync(runtime, 0o700);
   process.env.XDG_RUNTIME_DIR = runtime;
-  delete process.env.PTYPLEX_SOCKET;
-  delete process.env.PTYPLEX_HOST;
+  // Nothing of the builder's own sessions, hosts or daemon pipe reaches the run.
+  for (const name of ['PTYPLEX_SOCKET', 'PTYPLEX_HOST', 'PTYPLEX_DAEMON_FD', 'PTYPLEX_DAEMON_SOCKET']) delete process.env[name];
   try {
     // An old cache of the same build would be used, and the new one say no more.
     fs.rmSync(cacheFile, { force: true });
