@@ -10,6 +10,7 @@ import { SessionError } from '../server/session-error.js';
 import { sshOutput } from '../server/ssh-dial.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { table } from './table.js';
+import { print } from './print.js';
 import { NotRespondingError } from '../server/control-client.js';
 import { dialOptions, hostsOf, targetFlags, type HostArgs } from './hosts.js';
 import { describeSession, explicitSocket, gone, sessionSockets, type TargetArgs } from './target.js';
@@ -38,7 +39,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
   }
   const status = failed ? 1 : 0;
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    print(`${JSON.stringify(sessions, null, 2)}\n`);
     return status;
   }
   if (sessions.length === 0) {
@@ -53,7 +54,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
     if ('state' in s) rows.push([...lead, s.name, '-', '-', s.state, '-', '-', '-', '-', '-']);
     else for (const c of s.consoles) rows.push([...lead, ...consoleRow(s.name, c, now)]);
   }
-  process.stdout.write(table(rows));
+  print(table(rows));
   return status;
 }
 
