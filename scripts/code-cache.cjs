@@ -20,8 +20,10 @@ const cacheFile = `${bundle}.cache`;
 // The executable of the package the bundle is in: it starts the session.
 const bin = path.join(path.dirname(bundle), '..', 'bin', 'ptyplex.js');
 
-// Against a live session (console `warm`, a cat), so each command's whole
-// way is compiled: the lookup, the connection, the reply, the output.
+// Against a live session, so each command's whole way is compiled: the
+// lookup, the connection, the reply, the output. Its one console ends by
+// itself (and the session with it) should kill-server fail: what send
+// types, the terminal echoes, and expect finds.
 const WARM = [['--version'], ['ls'], ['send', 'warm', 'ready', '--keys', 'Enter'], ['expect', 'warm', 'ready'], ['tee', 'warm', '--no-follow']];
 // Without one (no PTY where the build runs, say), up to where each says so.
 const WARM_ALONE = [['--version'], ['ls'], ['send', 'x', 'y', '--keys'], ['expect', 'x', 'y'], ['tee', 'x', '--no-follow']];
@@ -35,7 +37,7 @@ async function main() {
   try {
     // An old cache of the same build would be used, and the new one say no more.
     fs.rmSync(cacheFile, { force: true });
-    const session = spawnSync(process.execPath, [bin, 'run', '-d', '--names', 'warm', 'exec cat'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+    const session = spawnSync(process.execPath, [bin, 'run', '-d', '--names', 'warm', 'exec sleep 30'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
     try {
       const { exports, script, id } = loadBundle(bundle, cacheFile);
       if (id === undefined) throw new Error(`${bundle} has no build id`);
