@@ -1,7 +1,8 @@
 // Issue 14: expect's and ls's result goes to fd 1 with write(2), without
 // Node's stdout stream; a non-blocking pipe that fills gets the stream for
 // the rest: every byte, in order.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -32,4 +33,17 @@ describe('14 print', () => {
     const lines = out.split('\n');
     expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
   }, 30_000);
+
+  it('a write that fails (a full disk under stdout) is one line, not a stack trace', async () => {
+    if (!fs.existsSync('/dev/full')) throw new Error('this test needs /dev/full');
+    const script = `const { print } = await import(${JSON.stringify(path.join(dist, 'cli/print.js'))});
+      try { print('x\\n'); } catch (err) { process.stderr.write(err.name + ': ' + err.message + ' ' + err.exitCode); }`;
+    const out = fs.openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+      expect(r.stderr).toBe('UserError: cannot write to standard output: ENOSPC 74');
+    } finally {
+      fs.closeSync(out);
+    }
+  });
 });
