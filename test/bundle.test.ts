@@ -136,7 +136,7 @@ describe('the bundled CLI', () => {
     expect(stale.stderr).toMatch(/^ptyplex: GIVE A COMMAND: /);
   });
 
-  it('builds no stdout stream for a command that prints nothing, and reads no directory to guess a version', () => {
+  it('builds no stdout stream for a command that prints nothing, loads no ssh, and reads no directory to guess a version', () => {
     // A command run in this process, watched: whether process.stdout was
     // built (a pipe's is a net.Socket), and which directories were read.
     const watched = (args: string[], cwd: string) => {
@@ -149,9 +149,9 @@ describe('the bundled CLI', () => {
         fs.readdirSync = (dir, ...rest) => (dirs.push(String(dir)), readdirSync(dir, ...rest));
         process.argv = [process.execPath, ${JSON.stringify(BIN)}, ...${JSON.stringify(args)}];
         require(${JSON.stringify(BIN)});
-        process.on('exit', () => fs.writeSync(3, JSON.stringify({ built, dirs })));`;
+        process.on('exit', () => fs.writeSync(3, JSON.stringify({ built, dirs, childProcess: process.moduleLoadList.includes('NativeModule child_process') })));`;
       const r = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
-      return { ...(JSON.parse(String(r.output[3])) as { built: boolean; dirs: string[] }), stderr: String(r.stderr) };
+      return { ...(JSON.parse(String(r.output[3])) as { built: boolean; dirs: string[]; childProcess: boolean }), stderr: String(r.stderr) };
     };
     const deep = path.join(dir, 'a', 'b', 'c');
     fs.mkdirSync(deep, { recursive: true });
@@ -159,6 +159,8 @@ describe('the bundled CLI', () => {
     const send = watched(['send', 'x', 'y'], deep);
     expect(send.stderr).toBe('ptyplex: no session is running\n');
     expect(send.built).toBe(false);
+    // Nor ssh's dialer, and with it child_process: a local command has no use for them.
+    expect(send.childProcess).toBe(false);
     // --version prints, from ptyplex's own package.json, with no search upwards from the cwd.
     const version = watched(['--version'], deep);
     expect(version).toMatchObject({ built: true, dirs: [], stderr: '' });
