@@ -19,7 +19,7 @@ function cli() {
   const compiled = path.join(dist, 'cli', 'main.js');
   const mtime = (file) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
   const sources = mtime(compiled);
-  if (sources < 0 || mtime(bundle) >= sources) return require(bundle);
+  if (sources < 0 || mtime(bundle) >= sources) return require('./load-bundle.js').loadBundle(bundle).exports;
   return import(pathToFileURL(compiled).href);
 }
 

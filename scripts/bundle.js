@@ -19,6 +19,8 @@
 // package). Each file is written whole, then renamed into place: a command
 // starting during a build reads the old file or the new one.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -60,6 +62,43 @@ const yamlShim = `let real;
 const load = () => (real ??= require('./${YAML_FILE}'));
 for (const k of ${JSON.stringify(Object.keys(requireHere('yaml')))}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
 
+// Two patches to yargs, each checked: a yargs whose text has moved fails
+// the build, rather than quietly costing the time again.
+//
+// Every yargs instance guesses a version at birth: it looks for a
+// package.json from the current directory up to the root (a directory read
+// per level), parses the first it finds, someone else's project's, and
+// when there is none loads node:assert to throw and catch its own error.
+// ptyplex always gives its version (main.ts), so the guess is dropped.
+//
+// Its platform shim reads process.stdout.columns when it is loaded, which
+// makes Node build the stdout stream (a pipe's is a net.Socket) for every
+// command, `send` too, which prints nothing: it becomes a getter, read
+// when yargs lays out help, as main.ts's helpColumns is.
+const PATCHES = [
+  {
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    find: `[kGuessVersion]() {
+        const obj = this[kPkgUp]();
+        return obj.version || 'unknown';
+    }`,
+    replace: `[kGuessVersion]() {
+        return 'unknown';
+    }`,
+  },
+  {
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    find: "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    replace: "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+  },
+];
+
+const patched = (patch) => async (args) => {
+  const text = await fs.promises.readFile(args.path, 'utf8');
+  if (text.split(patch.find).length !== 2) return { errors: [{ text: `${args.path} no longer reads as scripts/bundle.js expects (${patch.find.split('\n')[0]}): update its patch` }] };
+  return { contents: text.replace(patch.find, patch.replace), loader: 'js' };
+};
+
 const startupShims = {
   name: 'startup-shims',
   setup(b) {
@@ -79,6 +118,7 @@ const startupShims = {
     b.onLoad({ filter: /.*/, namespace: 'yaml-shim' }, () => ({ contents: yamlShim, loader: 'js' }));
     b.onResolve({ filter: ASSERT }, (args) => (args.kind === 'require-call' ? undefined : { path: 'assert', namespace: 'assert-shim' }));
     b.onLoad({ filter: /.*/, namespace: 'assert-shim' }, () => ({ contents: assertShim, loader: 'js' }));
+    for (const patch of PATCHES) b.onLoad({ filter: patch.file }, patched(patch));
   },
 };
 
@@ -121,12 +161,36 @@ const results = await Promise.all([
   }),
 ]);
 
+// The CLI's first line names its build (a hash of its code), which its
+// code cache (below) must name too: see bin/load-bundle.js.
+const cli = path.join(dist, 'ptyplex-cli.cjs');
+const contents = (file) => {
+  if (file.path !== cli) return file.contents;
+  // bin/load-bundle.js runs it as a vm.Script, which has no import() (no
+  // importModuleDynamically): esbuild turns ours into requires; one left
+  // would fail only when its command ran.
+  if (/\bimport\(/.test(file.text)) {
+    console.error(`bundle: ${cli} calls import(), which bin/load-bundle.js cannot run`);
+    process.exit(1);
+  }
+  const id = createHash('sha256').update(file.contents).digest('hex').slice(0, 32);
+  return Buffer.concat([Buffer.from(`//ptyplex-build ${id}\n`), file.contents]);
+};
+
 for (const file of results.flatMap((r) => r.outputFiles)) {
   const tmp = `${file.path}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, file.contents);
+    fs.writeFileSync(tmp, contents(file));
     fs.renameSync(tmp, file.path);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+}
+
+// V8's code cache for the CLI, made by the Node running the build (another
+// Node rejects it and parses, as it would without): scripts/code-cache.cjs.
+const made = spawnSync(process.execPath, [path.join(root, 'scripts', 'code-cache.cjs'), cli], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+if (made.status !== 0) {
+  console.error(`bundle: no code cache for ${cli}: ${made.stderr.trim() || made.error?.message || `status ${made.status}`}`);
+  process.exit(1);
 }

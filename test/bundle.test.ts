@@ -95,13 +95,74 @@ describe('the bundled CLI', () => {
     const ours = (files: string[]) => files.filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => path.relative(root, f)).sort();
     const version = loaded(['--version']);
     expect(version.esm).toBe(false);
-    expect(ours(version.files)).toEqual(['bin/ptyplex.js', 'dist/ptyplex-cli.cjs', 'package.json']);
+    expect(ours(version.files)).toEqual(['bin/load-bundle.js', 'bin/ptyplex.js', 'dist/ptyplex-cli.cjs', 'package.json']);
     // A ptyplex.yaml: now yaml's file is read, and still nothing of ours besides.
     const project = path.join(dir, 'yaml-project');
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'ptyplex.yaml'), 'consoles:\n  a:\n    cmd: "true"\n');
     const yaml = loaded(['run', '-f', 'ptyplex.yaml', '--no-color'], project);
     expect(yaml.esm).toBe(false);
-    expect(ours(yaml.files)).toEqual(['bin/ptyplex.js', 'build/Release/ptyplex.node', 'dist/ptyplex-cli.cjs', 'dist/ptyplex-yaml.cjs', 'package.json']);
+    expect(ours(yaml.files)).toEqual(['bin/load-bundle.js', 'bin/ptyplex.js', 'build/Release/ptyplex.node', 'dist/ptyplex-cli.cjs', 'dist/ptyplex-yaml.cjs', 'package.json']);
+  });
+
+  it('starts from the code cache the build wrote, and never from a cache of another build', () => {
+    // Loads BUNDLE through the executable's loader with CACHE, runs it with
+    // no command (a usage error, on stderr) and says whether V8 took the cache.
+    const load = (bundle: string, cache: string) => {
+      const script = `const { loadBundle } = require(${JSON.stringify(path.join(root, 'bin/load-bundle.js'))});
+        const r = loadBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cache)});
+        r.exports.main([]).then(() => process.stdout.write(JSON.stringify({ cacheUsed: r.cacheUsed })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 30_000 });
+      return { ...(JSON.parse(r.stdout) as { cacheUsed: boolean }), stderr: r.stderr };
+    };
+    const bundle = path.join(root, 'dist/ptyplex-cli.cjs');
+    const own = load(bundle, `${bundle}.cache`);
+    expect(own.cacheUsed).toBe(true);
+    expect(own.stderr).toMatch(/^ptyplex: give a command: /);
+    // Another build of the same length (V8 checks only the length): its
+    // own text must run, not the cached code of the first.
+    const source = fs.readFileSync(bundle, 'utf8');
+    const other = source.replace(/^\/\/ptyplex-build [0-9a-f]+/, (line) => line.slice(0, 16) + '0'.repeat(line.length - 16)).replace('"give a command: ', '"GIVE A COMMAND: ');
+    expect(other.length).toBe(source.length);
+    expect(other).not.toBe(source);
+    // Beside what it finds relative to itself: package.json, the addon.
+    const pkg = path.join(dir, 'other-build');
+    fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true });
+    for (const f of ['node_modules', 'build', 'package.json']) fs.symlinkSync(path.join(root, f), path.join(pkg, f));
+    const copy = path.join(pkg, 'dist/ptyplex-cli.cjs');
+    fs.writeFileSync(copy, other);
+    const stale = load(copy, `${bundle}.cache`);
+    expect(stale.cacheUsed).toBe(false);
+    expect(stale.stderr).toMatch(/^ptyplex: GIVE A COMMAND: /);
+  });
+
+  it('builds no stdout stream for a command that prints nothing, loads no ssh, and reads no directory to guess a version', () => {
+    // A command run in this process, watched: whether process.stdout was
+    // built (a pipe's is a net.Socket), and which directories were read.
+    const watched = (args: string[], cwd: string) => {
+      const script = `const fs = require('node:fs');
+        const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+        let built = false;
+        Object.defineProperty(process, 'stdout', { ...stdout, get() { built = true; return stdout.get.call(process); } });
+        const dirs = [];
+        const readdirSync = fs.readdirSync;
+        fs.readdirSync = (dir, ...rest) => (dirs.push(String(dir)), readdirSync(dir, ...rest));
+        process.argv = [process.execPath, ${JSON.stringify(BIN)}, ...${JSON.stringify(args)}];
+        require(${JSON.stringify(BIN)});
+        process.on('exit', () => fs.writeSync(3, JSON.stringify({ built, dirs, childProcess: process.moduleLoadList.includes('NativeModule child_process') })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+      return { ...(JSON.parse(String(r.output[3])) as { built: boolean; dirs: string[]; childProcess: boolean }), stderr: String(r.stderr) };
+    };
+    const deep = path.join(dir, 'a', 'b', 'c');
+    fs.mkdirSync(deep, { recursive: true });
+    // No session: send fails with one line on stderr, having printed nothing.
+    const send = watched(['send', 'x', 'y'], deep);
+    expect(send.stderr).toBe('ptyplex: no session is running\n');
+    expect(send.built).toBe(false);
+    // Nor ssh's dialer, and with it child_process: a local command has no use for them.
+    expect(send.childProcess).toBe(false);
+    // --version prints, from ptyplex's own package.json, with no search upwards from the cwd.
+    const version = watched(['--version'], deep);
+    expect(version).toMatchObject({ built: true, dirs: [], stderr: '' });
   });
 });

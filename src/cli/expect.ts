@@ -6,6 +6,7 @@ import { ConsoleFollower } from '../server/console-follower.js';
 import { compilePattern } from '../config/pattern.js';
 import { Matcher } from '../session/matcher.js';
 import { parseDuration } from './duration.js';
+import { print } from './print.js';
 import { consoleEndpoint } from './endpoint.js';
 import type { HostArgs } from './hosts.js';
 import { EX_USAGE, UserError } from './user-error.js';
@@ -58,7 +59,7 @@ export async function expectCommand(args: ExpectArgs): Promise<number> {
     if (timedOut) client.close();
     const match = await outcome;
     if (match !== undefined) {
-      process.stdout.write(`${match[0]}\n`);
+      print(`${match[0]}\n`);
       return 0;
     }
     if (ended !== '') throw new UserError(`${ended} before /${args.regex}/ appeared`, 1);

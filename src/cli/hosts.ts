@@ -3,8 +3,8 @@
 // means this machine whatever $PTYPLEX_HOST says (what a remote `adopt` is
 // run with, so a host's own PTYPLEX_HOST cannot send it on elsewhere).
 import { parseSshHost, hostMatches, type SshHost } from '../server/ssh-host.js';
-import { sshSettingsFrom } from '../server/ssh-command.js';
-import { SSH_DEADLINE_MS, type DialOptions } from '../server/ssh-dial.js';
+import { SSH_DEADLINE_MS, sshSettingsFrom } from '../server/ssh-command.js';
+import type { DialOptions } from '../server/ssh-dial.js';
 import { SessionError } from '../server/session-error.js';
 import { parseDuration } from './duration.js';
 import type { TargetArgs } from './target.js';

@@ -10,9 +10,10 @@ import { SessionError } from '../server/session-error.js';
 import { sshOutput } from '../server/ssh-dial.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { table } from './table.js';
+import { print } from './print.js';
 import { NotRespondingError } from '../server/control-client.js';
 import { dialOptions, hostsOf, targetFlags, type HostArgs } from './hosts.js';
-import { allSessions, describeSession, explicitSocket, type TargetArgs } from './target.js';
+import { describeSession, explicitSocket, gone, sessionSockets, type TargetArgs } from './target.js';
 
 export interface LsArgs extends HostArgs {
   json: boolean;
@@ -38,7 +39,7 @@ export async function lsCommand(args: LsArgs): Promise<number> {
   }
   const status = failed ? 1 : 0;
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+    print(`${JSON.stringify(sessions, null, 2)}\n`);
     return status;
   }
   if (sessions.length === 0) {
@@ -53,17 +54,23 @@ export async function lsCommand(args: LsArgs): Promise<number> {
     if ('state' in s) rows.push([...lead, s.name, '-', '-', s.state, '-', '-', '-', '-', '-']);
     else for (const c of s.consoles) rows.push([...lead, ...consoleRow(s.name, c, now)]);
   }
-  process.stdout.write(table(rows));
+  print(table(rows));
   return status;
 }
 
 /** This machine's sessions (-L/-S: that one), as `ls --json` shows them. */
 export async function localSessions(args: TargetArgs): Promise<(SessionInfo | SilentSession)[]> {
   const given = explicitSocket(args) ?? undefined;
-  const sockets = given !== undefined ? [given] : await allSessions();
-  // A server that dies between the listing and the question is not a
-  // session; one that does not answer in time is listed as such.
-  const ask = (s: string) => describeSession(s).catch((err: unknown) => (err instanceof NotRespondingError ? silent(s, err) : undefined));
+  const sockets = given !== undefined ? [given] : sessionSockets();
+  // Each socket is asked at once, one connection each: one with no server
+  // behind it is not a session (and is removed), nor is a server that dies
+  // before it answers; one that does not answer in time is listed as such.
+  const ask = (s: string) =>
+    describeSession(s).catch(async (err: unknown) => {
+      if (err instanceof NotRespondingError) return silent(s, err);
+      await gone(s);
+      return undefined;
+    });
   return (await Promise.all(sockets.map((s) => (given ? describeSession(s) : ask(s))))).filter(
     (s): s is SessionInfo | SilentSession => s !== undefined,
   );

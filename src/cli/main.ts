@@ -80,172 +80,217 @@ function skipHelpLayout(parser: Argv): void {
   if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
+/** The global options that take a value (-L, -S, -H below), as separate words. */
+const GLOBAL_VALUE_OPTIONS = new Set(['-L', '--session', '-S', '--socket', '-H', '--host']);
+const GLOBAL_VALUE_ASSIGNED = /^--(session|socket|host)=/;
+
+/**
+ * The command argv runs, when a scan can be sure of it: the first word that
+ * is not an option, with nothing before it but global options and their
+ * values. yargs then needs only that command: registering all seventeen,
+ * and matching argv against each, was a fifth of a short command's
+ * parsing. Anything else before the command (--help, an option it does
+ * not know) and no command at all leave the choice to yargs, among all.
+ */
+export function commandNamed(argv: readonly string[], names: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (GLOBAL_VALUE_OPTIONS.has(word)) i++;
+    else if (GLOBAL_VALUE_ASSIGNED.test(word)) continue;
+    else if (word.startsWith('-')) return undefined;
+    else return names.includes(word) ? word : undefined;
+  }
+  return undefined;
+}
+
 /** Parses argv, runs the command, returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let status = 0;
-  const parser = yargs(argv)
+  let parser = yargs(argv)
     .scriptName('ptyplex')
-    .usage('$0 <command> [options]\n\nA pseudo-terminal multiplexer: run many commands in PTYs, tee them to the terminal, logs and recordings.')
-    .command(
-      'run [cmds..]',
-      'Run commands in PTYs, labelled on the terminal, until all end',
-      runOptions,
-      async (a) => {
-        if (a.host !== undefined) throw new UserError('run starts a session here; on another host run it there (ssh HOST ptyplex run -d ...)', EX_USAGE);
-        status = await (await import('./run.js')).runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
-      },
-    )
-    .command('ls', 'List sessions and their consoles', (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }), async (a) => {
-      status = await (await import('./ls.js')).lsCommand(a);
-    })
-    .command(
-      'attach <name>',
-      'Connect this terminal to a console (detach: ctrl-p ctrl-q)',
-      (y) =>
-        y
-          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
-          .option('read-only', { alias: 'r', type: 'boolean', default: false, describe: 'Watch only: keys are not sent, size is not set (Ctrl-C leaves)' })
-          .option('detach-keys', { type: 'string', default: DEFAULT_DETACH_KEYS, describe: 'Keys that detach, docker syntax; empty disables' }),
-      async (a) => {
-        status = await (await import('./attach.js')).attachCommand(a as AttachArgs);
-      },
-    )
-    .command(
-      'tee <names..>',
-      'Follow consoles\' output (recent output first)',
-      (y) =>
-        y
-          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to follow' })
-          .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE instead of stdout' })
-          .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow: print what is held, exit)' })
-          .option('color', { type: 'boolean', describe: 'Colour labels' }),
-      async (a) => {
-        status = await (await import('./tee.js')).teeCommand(a as TeeArgs);
-      },
-    )
-    .command(
-      'send <name> <text..>',
-      'Type text into a console',
-      (y) =>
-        y
-          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
-          .positional('text', { type: 'string', array: true, demandOption: true, describe: 'Words, joined by spaces' })
-          .option('keys', { alias: 'k', type: 'boolean', default: false, describe: 'Words that name keys (C-c, Enter, Up, Tab, Escape ...) are those keys' }),
-      async (a) => {
-        status = await (await import('./send.js')).sendCommand(a as SendArgs);
-      },
-    )
-    .command(
-      'expect <name> <regex>',
-      'Wait for output matching REGEX (since the last input); print the match',
-      (y) =>
-        y
-          .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
-          .positional('regex', { type: 'string', demandOption: true, describe: 'A JavaScript regular expression (^ and $ match at lines)' })
-          .option('timeout', { type: 'string', default: '10s', describe: 'Give up (status 124) after this long' }),
-      async (a) => {
-        status = await (await import('./expect.js')).expectCommand(a as ExpectArgs);
-      },
-    )
-    .command(
-      'new <name> [cmd..]',
-      'Add a console to a running session: new NAME -- CMD [ARGS...]',
-      (y) =>
-        y
-          .positional('name', { type: 'string', demandOption: true, describe: 'The new console\'s name' })
-          .positional('cmd', { type: 'string', array: true, describe: 'The command (after --)' })
-          .parserConfiguration({ 'populate--': true }),
-      async (a) => {
-        const rest = (a as { '--'?: unknown[] })['--'] ?? [];
-        status = await (await import('./new.js')).newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
-      },
-    )
-    .command(
-      'adopt',
-      'Receive container consoles on a console socket (runc/crun --console-socket)',
-      (y) =>
-        y
-          .option('console-socket', { type: 'string', describe: 'The socket to listen on (created 0600); default: one in a new private directory, printed' })
-          .option('name', { type: 'string', describe: 'Console name (then NAME-2 ...); default: the socket file\'s name' })
-          .option('once', { type: 'boolean', default: false, describe: 'Stop listening after the first console' })
-          .option('close-on-hangup', { type: 'string', describe: 'End a console GRACE after its last slave closes (alone: at once)' }),
-      async (a) => {
-        status = await (await import('./adopt.js')).adoptCommand(a as AdoptArgs);
-      },
-    )
-    .command(
-      'stop [names..]',
-      'Stop consoles by their scripts, in order; report how each ended',
-      (y) =>
-        y
-          .positional('names', { type: 'string', array: true, describe: 'Consoles to stop (default: all)' })
-          .option('script', { type: 'string', describe: 'Stop scripts (YAML: consoles: NAME: stop: [...], stop_after: [...])' })
-          .option('timeout', { type: 'string', default: '10s', describe: 'Bound on the whole stop; then SIGKILL what is left' })
-          .option('json', { type: 'boolean', default: false, describe: 'The report as JSON' }),
-      async (a) => {
-        status = await (await import('./stop.js')).stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
-      },
-    )
-    .command(
-      'start <names..>',
-      'Start consoles that have ended, failed, wait, or have autostart: false',
-      (y) => y.positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to start' }),
-      async (a) => {
-        status = await (await import('./start.js')).startCommand(a as StartArgs);
-      },
-    )
-    .command(
-      'restart <names..>',
-      'Stop consoles by their scripts and run them again (same log, clients stay attached)',
-      (y) =>
-        y
-          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to restart' })
-          .option('json', { type: 'boolean', default: false, describe: 'The stop report as JSON' }),
-      async (a) => {
-        status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
-      },
-    )
-    .command(
-      'web',
-      'Serve the session\'s consoles to a browser (prints the URL to open)',
-      (y) =>
-        y
-          .option('listen', { type: 'string', default: '127.0.0.1:7681', describe: 'HOST:PORT to listen on (port 0: any free one); not loopback needs TLS or --insecure' })
-          .option('write', { type: 'boolean', default: false, describe: 'Let pages type into consoles and size them (default: read-only)' })
-          .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate' })
-          .option('tls-key', { type: 'string', describe: '... and this PEM key' })
-          .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' })
-          .option('open', { type: 'boolean', default: false, describe: 'Open the page in a browser ($BROWSER, else xdg-open) through a private file: the token stays off command lines' }),
-      async (a) => {
-        status = await (await import('./web.js')).webCommand(a as WebArgs);
-      },
-    )
-    .command('upgrade', 'Replace the session\'s server with the ptyplex installed now, keeping every console running', (y) => y, async (a) => {
-      status = await (await import('./upgrade.js')).upgradeCommand(a as HostArgs);
-    })
-    .command(
-      '__resume',
-      false,
-      (y) => y.option('state-fd', { type: 'number' }).option('check', { type: 'boolean', default: false }),
-      async (a) => {
-        status = await (await import('./resume.js')).resumeCommand(a as ResumeArgs);
-      },
-    )
-    .command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
-      status = await (await import('./kill-server.js')).killServerCommand(a as HostArgs);
-    })
-    .command(
-      'dial-stdio',
-      'Connect stdin/stdout to a session\'s control socket (what -H runs on the remote host, over ssh)',
-      (y) =>
-        y
-          .option('console', { type: 'string', describe: 'The session holding this console (as attach NAME finds it)' })
-          .option('ls', { type: 'boolean', default: false, describe: 'Print the sessions as ls --json does, and exit' }),
-      async (a) => {
-        if (a.host !== undefined) throw new UserError('dial-stdio is the far end of -H; it takes no -H itself', EX_USAGE);
-        status = await (await import('./dial-stdio.js')).dialStdioCommand(a as DialStdioArgs);
-      },
-    )
+    .usage('$0 <command> [options]\n\nA pseudo-terminal multiplexer: run many commands in PTYs, tee them to the terminal, logs and recordings.');
+  // Each command, registered only when run (see commandNamed).
+  const commands: Record<string, (y: Argv) => Argv> = {
+    run: (y) =>
+      y.command(
+        'run [cmds..]',
+        'Run commands in PTYs, labelled on the terminal, until all end',
+        runOptions,
+        async (a) => {
+          if (a.host !== undefined) throw new UserError('run starts a session here; on another host run it there (ssh HOST ptyplex run -d ...)', EX_USAGE);
+          status = await (await import('./run.js')).runCommand({ ...a, cmds: a.cmds ?? [] } as RunArgs);
+        },
+      ),
+    ls: (y) =>
+      y.command('ls', 'List sessions and their consoles', (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }), async (a) => {
+        status = await (await import('./ls.js')).lsCommand(a);
+      }),
+    attach: (y) =>
+      y.command(
+        'attach <name>',
+        'Connect this terminal to a console (detach: ctrl-p ctrl-q)',
+        (y) =>
+          y
+            .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+            .option('read-only', { alias: 'r', type: 'boolean', default: false, describe: 'Watch only: keys are not sent, size is not set (Ctrl-C leaves)' })
+            .option('detach-keys', { type: 'string', default: DEFAULT_DETACH_KEYS, describe: 'Keys that detach, docker syntax; empty disables' }),
+        async (a) => {
+          status = await (await import('./attach.js')).attachCommand(a as AttachArgs);
+        },
+      ),
+    tee: (y) =>
+      y.command(
+        'tee <names..>',
+        'Follow consoles\' output (recent output first)',
+        (y) =>
+          y
+            .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to follow' })
+            .option('output', { alias: 'o', type: 'string', describe: 'Write to FILE instead of stdout' })
+            .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow: print what is held, exit)' })
+            .option('color', { type: 'boolean', describe: 'Colour labels' }),
+        async (a) => {
+          status = await (await import('./tee.js')).teeCommand(a as TeeArgs);
+        },
+      ),
+    send: (y) =>
+      y.command(
+        'send <name> <text..>',
+        'Type text into a console',
+        (y) =>
+          y
+            .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+            .positional('text', { type: 'string', array: true, demandOption: true, describe: 'Words, joined by spaces' })
+            .option('keys', { alias: 'k', type: 'boolean', default: false, describe: 'Words that name keys (C-c, Enter, Up, Tab, Escape ...) are those keys' }),
+        async (a) => {
+          status = await (await import('./send.js')).sendCommand(a as SendArgs);
+        },
+      ),
+    expect: (y) =>
+      y.command(
+        'expect <name> <regex>',
+        'Wait for output matching REGEX (since the last input); print the match',
+        (y) =>
+          y
+            .positional('name', { type: 'string', demandOption: true, describe: 'The console' })
+            .positional('regex', { type: 'string', demandOption: true, describe: 'A JavaScript regular expression (^ and $ match at lines)' })
+            .option('timeout', { type: 'string', default: '10s', describe: 'Give up (status 124) after this long' }),
+        async (a) => {
+          status = await (await import('./expect.js')).expectCommand(a as ExpectArgs);
+        },
+      ),
+    new: (y) =>
+      y.command(
+        'new <name> [cmd..]',
+        'Add a console to a running session: new NAME -- CMD [ARGS...]',
+        (y) =>
+          y
+            .positional('name', { type: 'string', demandOption: true, describe: 'The new console\'s name' })
+            .positional('cmd', { type: 'string', array: true, describe: 'The command (after --)' })
+            .parserConfiguration({ 'populate--': true }),
+        async (a) => {
+          const rest = (a as { '--'?: unknown[] })['--'] ?? [];
+          status = await (await import('./new.js')).newCommand({ ...a, cmd: [...(a.cmd ?? []), ...rest.map(String)] } as NewArgs);
+        },
+      ),
+    adopt: (y) =>
+      y.command(
+        'adopt',
+        'Receive container consoles on a console socket (runc/crun --console-socket)',
+        (y) =>
+          y
+            .option('console-socket', { type: 'string', describe: 'The socket to listen on (created 0600); default: one in a new private directory, printed' })
+            .option('name', { type: 'string', describe: 'Console name (then NAME-2 ...); default: the socket file\'s name' })
+            .option('once', { type: 'boolean', default: false, describe: 'Stop listening after the first console' })
+            .option('close-on-hangup', { type: 'string', describe: 'End a console GRACE after its last slave closes (alone: at once)' }),
+        async (a) => {
+          status = await (await import('./adopt.js')).adoptCommand(a as AdoptArgs);
+        },
+      ),
+    stop: (y) =>
+      y.command(
+        'stop [names..]',
+        'Stop consoles by their scripts, in order; report how each ended',
+        (y) =>
+          y
+            .positional('names', { type: 'string', array: true, describe: 'Consoles to stop (default: all)' })
+            .option('script', { type: 'string', describe: 'Stop scripts (YAML: consoles: NAME: stop: [...], stop_after: [...])' })
+            .option('timeout', { type: 'string', default: '10s', describe: 'Bound on the whole stop; then SIGKILL what is left' })
+            .option('json', { type: 'boolean', default: false, describe: 'The report as JSON' }),
+        async (a) => {
+          status = await (await import('./stop.js')).stopCommand({ ...a, names: a.names ?? [] } as StopArgs);
+        },
+      ),
+    start: (y) =>
+      y.command(
+        'start <names..>',
+        'Start consoles that have ended, failed, wait, or have autostart: false',
+        (y) => y.positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to start' }),
+        async (a) => {
+          status = await (await import('./start.js')).startCommand(a as StartArgs);
+        },
+      ),
+    restart: (y) =>
+      y.command(
+        'restart <names..>',
+        'Stop consoles by their scripts and run them again (same log, clients stay attached)',
+        (y) =>
+          y
+            .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Consoles to restart' })
+            .option('json', { type: 'boolean', default: false, describe: 'The stop report as JSON' }),
+        async (a) => {
+          status = await (await import('./restart.js')).restartCommand(a as RestartArgs);
+        },
+      ),
+    web: (y) =>
+      y.command(
+        'web',
+        'Serve the session\'s consoles to a browser (prints the URL to open)',
+        (y) =>
+          y
+            .option('listen', { type: 'string', default: '127.0.0.1:7681', describe: 'HOST:PORT to listen on (port 0: any free one); not loopback needs TLS or --insecure' })
+            .option('write', { type: 'boolean', default: false, describe: 'Let pages type into consoles and size them (default: read-only)' })
+            .option('tls-cert', { type: 'string', describe: 'Serve HTTPS with this PEM certificate' })
+            .option('tls-key', { type: 'string', describe: '... and this PEM key' })
+            .option('insecure', { type: 'boolean', default: false, describe: 'Allow listening beyond loopback without TLS' })
+            .option('open', { type: 'boolean', default: false, describe: 'Open the page in a browser ($BROWSER, else xdg-open) through a private file: the token stays off command lines' }),
+        async (a) => {
+          status = await (await import('./web.js')).webCommand(a as WebArgs);
+        },
+      ),
+    upgrade: (y) =>
+      y.command('upgrade', 'Replace the session\'s server with the ptyplex installed now, keeping every console running', (y) => y, async (a) => {
+        status = await (await import('./upgrade.js')).upgradeCommand(a as HostArgs);
+      }),
+    __resume: (y) =>
+      y.command(
+        '__resume',
+        false,
+        (y) => y.option('state-fd', { type: 'number' }).option('check', { type: 'boolean', default: false }),
+        async (a) => {
+          status = await (await import('./resume.js')).resumeCommand(a as ResumeArgs);
+        },
+      ),
+    'kill-server': (y) =>
+      y.command('kill-server', 'Stop every console of a session and its server', (y) => y, async (a) => {
+        status = await (await import('./kill-server.js')).killServerCommand(a as HostArgs);
+      }),
+    'dial-stdio': (y) =>
+      y.command(
+        'dial-stdio',
+        'Connect stdin/stdout to a session\'s control socket (what -H runs on the remote host, over ssh)',
+        (y) =>
+          y
+            .option('console', { type: 'string', describe: 'The session holding this console (as attach NAME finds it)' })
+            .option('ls', { type: 'boolean', default: false, describe: 'Print the sessions as ls --json does, and exit' }),
+        async (a) => {
+          if (a.host !== undefined) throw new UserError('dial-stdio is the far end of -H; it takes no -H itself', EX_USAGE);
+          status = await (await import('./dial-stdio.js')).dialStdioCommand(a as DialStdioArgs);
+        },
+      ),
+  };
+  const named = commandNamed(argv, Object.keys(commands));
+  for (const [name, add] of Object.entries(commands)) if (named === undefined || name === named) parser = add(parser);
+  parser = parser
     .option('session', { alias: 'L', type: 'string', global: true, describe: 'Session name (socket in $XDG_RUNTIME_DIR/ptyplex or /tmp/ptyplex-UID)' })
     .option('socket', { alias: 'S', type: 'string', global: true, describe: 'Session socket path (instead of -L)' })
     // Not `array: true`: that would swallow the positionals after it. Repeated, yargs gives an array.

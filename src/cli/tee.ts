@@ -11,9 +11,8 @@ import { ConsoleFollower } from '../server/console-follower.js';
 import { SessionError } from '../server/session-error.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleColor, makeChalk } from './color.js';
-import { consoleOn, localEndpoint, type Endpoint } from './endpoint.js';
+import { consoleOn, localConsole, type Endpoint } from './endpoint.js';
 import { hostsOf, splitHostConsole, type HostArgs } from './hosts.js';
-import { consoleTarget } from './target.js';
 import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
 
 export interface TeeArgs extends HostArgs {
@@ -44,7 +43,7 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
     failed = true;
     return undefined;
   };
-  const targets = remote ? remoteTargets(args, hosts.length) : await Promise.all(args.names.map(async (name) => ({ label: name, console: name, endpoint: localEndpoint(await consoleTarget(name, args)) })));
+  const targets = remote ? remoteTargets(args, hosts.length) : await Promise.all(args.names.map(async (name) => ({ label: name, console: name, endpoint: await localConsole(name, args) })));
   const width = Math.max(...targets.map((t) => t.label.length));
   let stopping = false;
   // Connect to every session first: a console in no session fails before

@@ -6,6 +6,7 @@ export const EX_NOINPUT = 66;
 export const EX_SOFTWARE = 70;
 export const EX_OSERR = 71;
 export const EX_CANTCREAT = 73;
+export const EX_IOERR = 74;
 
 export class UserError extends Error {
   override readonly name = 'UserError';

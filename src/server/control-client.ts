@@ -61,6 +61,24 @@ export interface ControlClientEvents {
   close: [{ truncated: boolean; reason: string }];
 }
 
+/**
+ * A request that also finds its console: sent with `find: true`, so a
+ * server without that console says so (`absent`) instead of the client
+ * asking it for its list first on a connection of its own, and one that
+ * has it says `found` at once, before a reply that may take a while (a
+ * send into a console that is not reading). Until then `deadline` (ms)
+ * applies, as it did to the list.
+ */
+export interface ConsoleLookup {
+  deadline: number;
+  /** The server holds the console. */
+  found(): void;
+  /** What to throw when it does not (error: the server's own words). */
+  absent(error: string): Error;
+  /** What to throw when it did not say within the deadline. */
+  notResponding(err: NotRespondingError): Error;
+}
+
 /** How a transport explains its end: called once the stream has closed. */
 export type HangupReason = () => string;
 
@@ -71,6 +89,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   hungUp = false;
   /** Put before the server's refusals: the host they come from. */
   private errorLabel = '';
+  /** The next request also finds its console (see ConsoleLookup). */
+  private lookup: ConsoleLookup | undefined;
 
   private constructor(
     readonly stream: Duplex,
@@ -139,25 +159,40 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
    * server, so only a deadline tells it from a slow one.
    */
   request(message: object, deadline?: number): Promise<Record<string, unknown>> {
+    const lookup = this.lookup;
+    this.lookup = undefined;
     return new Promise((resolve, reject) => {
+      const wait = deadline ?? lookup?.deadline;
       const timer =
-        deadline === undefined
+        wait === undefined
           ? undefined
           : setTimeout(() => {
               this.reply = undefined;
-              const err = new NotRespondingError(nodePath.basename(this.path), this.serverPid(), deadline);
+              const err = new NotRespondingError(nodePath.basename(this.path), this.serverPid(), wait);
               this.stream.destroy();
-              reject(err);
-            }, deadline);
+              reject(lookup === undefined ? err : lookup.notResponding(err));
+            }, wait);
       this.reply = (msg) => {
+        if (lookup !== undefined && msg.found === true && msg.ok === undefined) {
+          // Found: the lookup's deadline is over, the request's own is not.
+          if (deadline === undefined) clearTimeout(timer);
+          lookup.found();
+          return;
+        }
         clearTimeout(timer);
         this.reply = undefined;
         const error = typeof msg.error === 'string' ? msg.error : 'the server refused the request';
         if (msg.ok === true) resolve(msg);
-        else reject(msg.upgrading === true ? new UpgradingError(error) : new SessionError(error));
+        else if (msg.upgrading === true) reject(new UpgradingError(error));
+        else reject(lookup !== undefined && msg.absent === true ? lookup.absent(error) : new SessionError(error));
       };
-      this.stream.write(jsonFrame(message));
+      this.stream.write(jsonFrame(lookup === undefined ? message : { ...message, find: true }));
     });
+  }
+
+  /** The next request also finds its console on this server (see ConsoleLookup). */
+  findFirst(lookup: ConsoleLookup): void {
+    this.lookup = lookup;
   }
 
   /** Keyboard input for an attached console. */

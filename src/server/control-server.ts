@@ -245,7 +245,7 @@ export class ControlServer {
         }
       } catch (err) {
         if (err instanceof ProtocolError) this.drop(sock, `protocol error: ${err.message}`);
-        else if (err instanceof SessionError) this.drop(sock, err.message, false);
+        else if (err instanceof SessionError) this.drop(sock, err.message, false, err instanceof NoConsoleError ? { absent: true } : {});
         else {
           // A bug of ours must cost one client its request, not every
           // console its server: say so, log the stack, keep serving.
@@ -275,6 +275,13 @@ export class ControlServer {
 
   /** Answers one request; returns what to do with the frames that follow. */
   private serve(sock: Socket, req: Request): FrameHandler {
+    // A client that found this session by listing the socket directory asks
+    // whether it holds the console, and gets the answer before the reply
+    // (ControlClient's ConsoleLookup): one connection instead of two.
+    if (req.flag('find')) {
+      this.consoleFor(req, false);
+      sock.write(jsonFrame({ found: true }));
+    }
     switch (req.op) {
       case 'ls':
         sock.end(jsonFrame({ ok: true, session: this.describe() }));
@@ -330,7 +337,7 @@ export class ControlServer {
 
   private noConsole(name: string): SessionError {
     const names = [...this.session.consoles.keys()].join(', ');
-    return new SessionError(`no console "${name}" in session "${this.options.name}" (it has: ${names || 'none'})`);
+    return new NoConsoleError(`no console "${name}" in session "${this.options.name}" (it has: ${names || 'none'})`);
   }
 
   private feed(sock: Socket, c: SessionConsole, redraw?: () => Buffer): ClientFeed {
@@ -511,6 +518,9 @@ export class ControlServer {
 }
 
 const ignore: FrameHandler = () => undefined;
+
+/** The session has no console of that name: the client is told `absent` too. */
+class NoConsoleError extends SessionError {}
 
 const UPGRADING = 'the session server is upgrading; try again in a moment';
 

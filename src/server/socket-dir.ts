@@ -45,6 +45,21 @@ export function sessionSocket(dir: string, name: string): string {
   return path.join(dir, name);
 }
 
+/**
+ * The names of the sockets in dir (live or stale: no connection is made),
+ * once dir is checked; none if there is no dir.
+ */
+export function socketFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isSocket() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  checkSocketDir(dir);
+  return entries;
+}
+
 /** The names of live sessions in dir, removing stale sockets on the way. */
 export async function liveSessions(dir: string): Promise<string[]> {
   let entries: string[];

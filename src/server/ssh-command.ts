@@ -10,6 +10,13 @@
 import os from 'node:os';
 import type { SshHost } from './ssh-host.js';
 
+/**
+ * How long a host may take to answer, unless PTYPLEX_SSH_TIMEOUT says
+ * otherwise. Here, with the settings, not in ssh-dial.ts: reading it must
+ * not load the dialer (and child_process) into every local command.
+ */
+export const SSH_DEADLINE_MS = 8000;
+
 export interface SshSettings {
   /** PTYPLEX_SSH_COMMAND: a shell command line that stands for `ssh`. */
   readonly sshCommand?: string | undefined;

@@ -12,8 +12,7 @@ import type { SshSettings } from './ssh-command.js';
 import type { SshHost } from './ssh-host.js';
 import { SshProcess } from './ssh-process.js';
 
-/** How long a host may take to answer, unless PTYPLEX_SSH_TIMEOUT says otherwise. */
-export const SSH_DEADLINE_MS = 8000;
+export { SSH_DEADLINE_MS } from './ssh-command.js';
 
 export interface Dialed {
   readonly client: ControlClient;
