@@ -97,3 +97,18 @@ describe('review 14: a new client, an older session server', () => {
     expect(r).toMatchObject({ status: 0, stderr: '' });
   }, 60_000);
 });
+
+describe('review 14: the only session, stopped', () => {
+  it('a send to it still ends, saying the session is not responding (the second question is bounded too)', () => {
+    s = testSessions();
+    expect(s.cli(['run', '-d', '-L', 'alone', '--names', 'one', 'sleep 300']).status).toBe(0);
+    const pid = s.describe('alone').pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = s.cli(['send', 'one', 'x'], { timeout: 20_000 });
+      expect(r).toMatchObject({ status: 1, stderr: 'ptyplex: session "alone" is not responding; skipped it\nptyplex: no console "one" in any session that answered ()\n' });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }, 30_000);
+});
