@@ -35,7 +35,9 @@ function cachedData(file, cacheFile, id) {
   let data;
   let fd;
   try {
-    fd = fs.openSync(cacheFile, 'r');
+    // Not through a link, and without waiting: a FIFO planted there would
+    // hold every start at open(2), before fstat could refuse it.
+    fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     const cache = fs.fstatSync(fd);
     const bundle = fs.statSync(file);
     if (!cache.isFile() || cache.uid !== bundle.uid || (cache.mode & ~bundle.mode & 0o022) !== 0) return undefined;

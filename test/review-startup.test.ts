@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 describe('review 14: the code cache', () => {
-  it('is not used when another user owns it, or anyone may write it (code V8 would run as the user starting ptyplex)', () => {
+  it('is not used when another user owns it, or anyone may write it (code V8 would run as the user starting ptyplex), and a FIFO there holds no start', () => {
     if (process.getuid?.() !== 0) throw new Error('this test needs root: it hands a file to nobody');
     // A copy of the package whose dist/ holds the bundle and its cache, as built.
     const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-review-cache-'));
@@ -37,7 +37,8 @@ describe('review 14: the code cache', () => {
     const used = () => {
       const script = `const r = require(${JSON.stringify(path.join(root, 'bin/load-bundle.js'))}).loadBundle(${JSON.stringify(bundle)});
         process.stdout.write(String(r.cacheUsed));`;
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+      expect(r.error).toBeUndefined();
       expect(r.stderr).toBe('');
       return r.stdout;
     };
@@ -50,6 +51,11 @@ describe('review 14: the code cache', () => {
     // Owned as the bundle is, but writable by anyone (the bundle is not).
     fs.chownSync(cache, fs.statSync(bundle).uid, fs.statSync(bundle).gid);
     fs.chmodSync(cache, 0o666);
+    expect(used()).toBe('false');
+    // A FIFO planted there holds no start (open(2) would wait for a writer).
+    fs.rmSync(cache);
+    expect(spawnSync('mkfifo', [cache]).status).toBe(0);
+    fs.chownSync(cache, NOBODY, NOBODY);
     expect(used()).toBe('false');
   });
 });
