@@ -118,3 +118,22 @@ describe('review 14: the only session, stopped', () => {
     }
   }, 30_000);
 });
+
+describe('review 14: a build where the code cache cannot be made', () => {
+  it('succeeds without it, saying so in one line (no writable temporary directory)', () => {
+    // A copy of the package as tsc left it: the bundle step runs on it.
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-review-build-'));
+    closers.push(() => fs.rmSync(pkg, { recursive: true, force: true }));
+    for (const f of ['node_modules', 'build', 'package.json']) fs.symlinkSync(path.join(root, f), path.join(pkg, f));
+    for (const f of ['bin', 'scripts', 'dist']) fs.cpSync(path.join(root, f), path.join(pkg, f), { recursive: true });
+    fs.rmSync(path.join(pkg, 'dist/ptyplex-cli.cjs'));
+    const r = spawnSync(process.execPath, [path.join(pkg, 'scripts/bundle.js')], { env: { ...process.env, TMPDIR: path.join(pkg, 'no-such-dir') }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toMatch(/^bundle: warning: no code cache for \S+ \(each start parses it\): code-cache: ENOENT[^\n]*\n$/);
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path.join(pkg, 'dist/ptyplex-cli.cjs'))).toBe(true);
+    expect(fs.existsSync(path.join(pkg, 'dist/ptyplex-cli.cjs.cache'))).toBe(false);
+    // And the bundle it made runs.
+    const version = spawnSync(process.execPath, [path.join(pkg, 'bin/ptyplex.js'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+    expect(version).toMatchObject({ status: 0, stderr: '' });
+  }, 90_000);
+});
