@@ -22,14 +22,30 @@ function buildId(source) {
   return end < 0 ? undefined : source.slice(BUILD_TAG.length, end);
 }
 
-/** The cached code for this build, or undefined. */
-function cachedData(cacheFile, id) {
+/**
+ * The cached code for this build, or undefined. Only a cache no one else
+ * could have written than could have written the bundle: owned as it is,
+ * and writable by no more than it is. V8 runs the cache's code as it
+ * stands, so a cache planted by another user (a directory where anyone may
+ * create files, the cache not yet made; a cache left writable by all) would
+ * run their code as whoever starts ptyplex.
+ */
+function cachedData(file, cacheFile, id) {
   if (id === undefined) return undefined;
   let data;
+  let fd;
   try {
-    data = fs.readFileSync(cacheFile);
+    // Not through a link, and without waiting: a FIFO planted there would
+    // hold every start at open(2), before fstat could refuse it.
+    fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const cache = fs.fstatSync(fd);
+    const bundle = fs.statSync(file);
+    if (!cache.isFile() || cache.uid !== bundle.uid || (cache.mode & ~bundle.mode & 0o022) !== 0) return undefined;
+    data = fs.readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   const head = Buffer.from(`${id}\n`);
   return data.length > head.length && data.subarray(0, head.length).equals(head) ? data.subarray(head.length) : undefined;
@@ -43,7 +59,7 @@ function cachedData(cacheFile, id) {
 function loadBundle(file, cacheFile = `${file}.cache`) {
   const source = fs.readFileSync(file, 'utf8');
   const id = buildId(source);
-  const data = cachedData(cacheFile, id);
+  const data = cachedData(file, cacheFile, id);
   const script = new vm.Script(Module.wrap(source), { filename: file, ...(data !== undefined && { cachedData: data }) });
   const m = new Module(file, module);
   m.filename = file;

@@ -9,7 +9,7 @@ import { upgradingNow } from '../server/upgrade-mark.js';
 import type { SessionInfo } from '../server/session-info.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { dialOptions, hostsOf, labels, splitHostConsole, targetFlags, type HostArgs } from './hosts.js';
-import { consoleAmong, givenSocket, gone, noConsoleAnywhere, notRespondingLine, QUERY_DEADLINE_MS, sessionSockets, sessionTarget } from './target.js';
+import { consoleAmong, describeSession, givenSocket, gone, noConsoleAnywhere, notRespondingLine, QUERY_DEADLINE_MS, sessionSockets, sessionTarget } from './target.js';
 import { EX_USAGE, UserError } from './user-error.js';
 
 export interface Endpoint {
@@ -59,6 +59,7 @@ function findingEndpoint(socket: string, name: string): Endpoint {
       process.stderr.write(`ptyplex: ${notRespondingLine(err)}\n`);
       return noConsoleAnywhere(name, [], true);
     },
+    held: async () => (await describeSession(socket)).consoles.some((c) => c.name === name),
   };
   const connect = async (): Promise<ControlClient> => {
     let client: ControlClient;

@@ -77,6 +77,12 @@ export interface ConsoleLookup {
   absent(error: string): Error;
   /** What to throw when it did not say within the deadline. */
   notResponding(err: NotRespondingError): Error;
+  /**
+   * Asked when it did not say within the deadline: true if the server
+   * answers otherwise that it holds the console (a server from before
+   * `find`, busy with the request), which then waits on for its reply.
+   */
+  held?(): Promise<boolean>;
 }
 
 /** How a transport explains its end: called once the stream has closed. */
@@ -167,12 +173,26 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         wait === undefined
           ? undefined
           : setTimeout(() => {
-              this.reply = undefined;
               const err = new NotRespondingError(nodePath.basename(this.path), this.serverPid(), wait);
-              this.stream.destroy();
-              reject(lookup === undefined ? err : lookup.notResponding(err));
+              const giveUp = () => {
+                this.reply = undefined;
+                this.stream.destroy();
+                reject(lookup === undefined ? err : lookup.notResponding(err));
+              };
+              if (lookup?.held === undefined || deadline !== undefined) return giveUp();
+              // A server from before `find` never says found: one that
+              // answers otherwise that it holds the console is busy with
+              // this request (a send into a console slow to read), not silent.
+              void lookup.held().then(
+                (held) => {
+                  if (this.reply !== reply) return;
+                  if (held) lookup.found();
+                  else giveUp();
+                },
+                () => this.reply === reply && giveUp(),
+              );
             }, wait);
-      this.reply = (msg) => {
+      const reply = (msg: Record<string, unknown>): void => {
         if (lookup !== undefined && msg.found === true && msg.ok === undefined) {
           // Found: the lookup's deadline is over, the request's own is not.
           if (deadline === undefined) clearTimeout(timer);
@@ -186,6 +206,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         else if (msg.upgrading === true) reject(new UpgradingError(error));
         else reject(lookup !== undefined && msg.absent === true ? lookup.absent(error) : new SessionError(error));
       };
+      this.reply = reply;
       this.stream.write(jsonFrame(lookup === undefined ? message : { ...message, find: true }));
     });
   }
