@@ -13,7 +13,7 @@ import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleColor, makeChalk } from './color.js';
 import { consoleOn, localConsole, type Endpoint } from './endpoint.js';
 import { hostsOf, splitHostConsole, type HostArgs } from './hosts.js';
-import { EX_CANTCREAT, UserError, errorCode } from './user-error.js';
+import { EX_CANTCREAT, EX_IOERR, UserError, errorCode } from './user-error.js';
 
 export interface TeeArgs extends HostArgs {
   names: string[];
@@ -31,6 +31,15 @@ interface Followed {
 
 export async function teeCommand(args: TeeArgs): Promise<number> {
   const out = openOutput(args.output);
+  // A write that fails ends the following: a reader that has gone (| head)
+  // quietly, anything else (a full disk) as one line and EX_IOERR, never
+  // output lost while the status says all is well.
+  let writeError: NodeJS.ErrnoException | undefined;
+  let stop = (): void => undefined;
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    writeError ??= err;
+    stop();
+  });
   const chalk = makeChalk(args.output === undefined ? args.color : false);
   const hosts = hostsOf(args);
   const remote = hosts.length > 0;
@@ -78,18 +87,22 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   });
   const opened = await Promise.all(followed.map((f) => f.client));
   const clients = opened.filter((c): c is ConsoleFollower => c !== undefined);
-  const stop = () => {
+  stop = () => {
     stopping = true;
     clients.forEach((c) => c.close());
     // A host gone quiet (a dead link) must not keep a Ctrl-C waiting.
     if (remote) setTimeout(() => clients.forEach((c) => c.destroy()), 1000).unref();
   };
+  if (writeError !== undefined) stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const complete = await Promise.all(followed.map((f) => f.done));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  await new Promise<void>((resolve) => (out === process.stdout ? resolve() : out.end(resolve)));
+  await new Promise<void>((resolve) => (out === process.stdout || writeError !== undefined ? resolve() : out.end(resolve)));
+  if (writeError !== undefined && writeError.code !== 'EPIPE') {
+    throw new UserError(`cannot write ${args.output ?? 'to standard output'}: ${errorCode(writeError)}`, EX_IOERR);
+  }
   return complete.every(Boolean) && !failed && clients.length > 0 ? 0 : 1;
 }
 
@@ -108,10 +121,7 @@ function remoteTargets(args: TeeArgs, count: number): Followed[] {
 }
 
 function openOutput(file: string | undefined): Writable {
-  if (file === undefined) {
-    process.stdout.on('error', () => undefined); // A closed pipe (| head) ends us quietly.
-    return process.stdout;
-  }
+  if (file === undefined) return process.stdout;
   try {
     return fs.createWriteStream('', { fd: fs.openSync(file, 'w') });
   } catch (err) {
