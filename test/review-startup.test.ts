@@ -112,7 +112,7 @@ describe('review 14: the only session, stopped', () => {
     process.kill(pid, 'SIGSTOP');
     try {
       const r = s.cli(['send', 'one', 'x'], { timeout: 20_000 });
-      expect(r).toMatchObject({ status: 1, stderr: 'ptyplex: session "alone" is not responding; skipped it\nptyplex: no console "one" in any session that answered ()\n' });
+      expect(r).toMatchObject({ status: 1, stderr: 'ptyplex: session "alone" is not responding; skipped it\nptyplex: no session answered, so no console "one" was found\n' });
     } finally {
       process.kill(pid, 'SIGCONT');
     }

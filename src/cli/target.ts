@@ -110,6 +110,7 @@ export function notRespondingLine(err: NotRespondingError): string {
 
 /** Console `name` is in none of the sessions that answered (some did not: `partly`). */
 export function noConsoleAnywhere(name: string, answered: string[], partly: boolean): SessionError {
+  if (answered.length === 0) return new SessionError(`no session answered, so no console "${name}" was found`);
   return new SessionError(`no console "${name}" in any session${partly ? ' that answered' : ''} (${sessionNames(answered)})`);
 }
 
