@@ -84,7 +84,7 @@ describe('review: ptyplex web', () => {
     ws.on('close', (code) => (closed = code));
     expect((await up.done).status).toBe(0);
     await until(() => said.includes('attached') || closed !== undefined, 'attached or refused', 15_000);
-    expect(said).toEqual(['attached']);
+    expect(said).toEqual(['hello', 'attached']);
     expect(closed).toBeUndefined();
     ws.close();
   });

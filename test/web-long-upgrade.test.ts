@@ -44,7 +44,7 @@ describe('ptyplex web through a long upgrade', () => {
     await until(() => said.includes('resumed') || closed !== undefined, 'resumed, or given up', 15_000);
     const last = Math.max(...[...text.matchAll(/n-(\d+)\r\n/g)].map((m) => Number(m[1])));
     await until(() => text.includes(`n-${last + 3}\r\n`) || closed !== undefined, 'output after the upgrade', 10_000);
-    expect({ said: said.filter((t) => t !== 'skipped'), closed }).toEqual({ said: ['attached', 'upgrading', 'resumed'], closed: undefined });
+    expect({ said: said.filter((t) => t !== 'skipped'), closed }).toEqual({ said: ['hello', 'attached', 'upgrading', 'resumed'], closed: undefined });
     expect(s.describe().server.generation).toBe(1);
     ws.close();
   }, 60_000);

@@ -27,18 +27,45 @@ function notice(text, kind = 'error') {
 // the cookie from the browser, never the key. Every request and WebSocket
 // sends both, so a reload, or a second tab, is still logged in.
 const KEY = 'ptyplex-page-key';
+// The login's proof, kept and never sent: the gateway says it first on
+// every WebSocket and in /api/session's answer. Once the gateway has gone,
+// another user may listen on this port; a server that cannot say the
+// proof is shown nothing and sent nothing, and the page says why.
+const PROOF = 'ptyplex-gateway-proof';
+const IMPOSTOR = 'The server now on this port is not the ptyplex web this page logged in to (it cannot prove it): nothing it sends is shown, and nothing typed is sent to it. Open the URL ptyplex web printed.';
+
+function impostor() {
+  state.impostor = true;
+  notice(IMPOSTOR);
+  for (const view of state.views) view.status('not the ptyplex web this page logged in to: disconnected');
+}
+
+/** Whether an answer of the gateway (/api/session's JSON, a WebSocket's hello) carries this login's proof. */
+function proves(answer) {
+  const proof = localStorage.getItem(PROOF);
+  return proof !== null && typeof answer?.proof === 'string' && answer.proof === proof;
+}
 
 async function logIn() {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   if (token !== null) {
     history.replaceState(null, '', '/');
     const res = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
-    if (res.ok) localStorage.setItem(KEY, (await res.json()).key);
+    if (res.ok) {
+      const login = await res.json();
+      localStorage.setItem(KEY, login.key);
+      localStorage.setItem(PROOF, login.proof);
+    }
   }
   const res = await api('/api/session');
   if (res.status === 401) throw new Error('Not logged in: open the URL that ptyplex web printed (each URL works once; run ptyplex web again for a new one).');
   if (!res.ok) throw new Error(`The gateway said ${res.status}.`);
-  state.write = (await res.json()).write === true;
+  const session = await res.json();
+  if (!proves(session)) {
+    state.impostor = true;
+    throw new Error(IMPOSTOR);
+  }
+  state.write = session.write === true;
   $('mode').textContent = state.write ? 'read-write' : 'read-only';
 }
 
@@ -47,15 +74,33 @@ function api(path) {
 }
 
 // The key rides as a second subprotocol; the gateway chooses 'ptyplex'.
-function openSocket(path) {
-  return new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, ['ptyplex', `key.${localStorage.getItem(KEY) ?? ''}`]);
+// onMessage hears nothing until the gateway's hello proved it (ws.proven);
+// a first message that is anything else closes the socket for good.
+function openSocket(path, onMessage) {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`, ['ptyplex', `key.${localStorage.getItem(KEY) ?? ''}`]);
+  ws.proven = false;
+  ws.onmessage = (ev) => {
+    if (ws.proven) return onMessage(ev);
+    let hello;
+    try {
+      hello = typeof ev.data === 'string' ? JSON.parse(ev.data) : undefined;
+    } catch {
+      hello = undefined;
+    }
+    if (hello?.type === 'hello' && proves(hello)) {
+      ws.proven = true;
+      return;
+    }
+    impostor();
+    ws.close();
+  };
+  return ws;
 }
 
 // ---- the console list ---------------------------------------------------
 
 function watchList(delay = 500) {
-  const ws = openSocket('/ws/list');
-  ws.onmessage = (ev) => {
+  const ws = openSocket('/ws/list', (ev) => {
     const news = JSON.parse(ev.data);
     if (news.type === 'session') {
       delay = 500;
@@ -69,9 +114,9 @@ function watchList(delay = 500) {
       state.ended = true;
       notice(`The session has ended. ${news.reason}`);
     }
-  };
+  });
   ws.onclose = () => {
-    if (state.ended) return;
+    if (state.ended || state.impostor) return;
     notice('Lost the connection to ptyplex web; reconnecting…');
     setTimeout(() => reconnectList(Math.min(delay * 2, 5000)), delay);
   };
@@ -84,6 +129,7 @@ async function reconnectList(delay) {
       notice('ptyplex web was restarted: open the URL it printed.');
       return;
     }
+    if (!res.ok || !proves(await res.json())) return impostor();
   } catch {
     setTimeout(() => reconnectList(Math.min(delay * 2, 5000)), delay);
     return;
@@ -170,14 +216,14 @@ class ConsoleView {
 
   connect() {
     const q = new URLSearchParams({ name: this.name, cols: this.term.cols, rows: this.term.rows });
-    const ws = openSocket(`/ws/console?${q}`);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
     let received = 0;
     let drawn = 0;
     let acked = 0;
-    ws.onopen = () => this.term.write('\x1bc');
-    ws.onmessage = (ev) => {
+    let fresh = true;
+    const ws = openSocket(`/ws/console?${q}`, (ev) => {
+      // The replay redraws the screen: start it clean (once proven).
+      if (fresh) this.term.write('\x1bc');
+      fresh = false;
       if (typeof ev.data !== 'string') {
         const data = new Uint8Array(ev.data);
         received += data.length;
@@ -191,9 +237,15 @@ class ConsoleView {
         return;
       }
       this.message(JSON.parse(ev.data));
-    };
+    });
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
     ws.onclose = (ev) => {
       if (this.done || ws !== this.ws) return;
+      if (state.impostor) {
+        this.done = true;
+        return;
+      }
       if (ev.code === 4000 || state.ended) {
         this.done = true;
         return;
@@ -234,8 +286,9 @@ class ConsoleView {
     this.onStatus?.(text);
   }
 
+  // Only to a gateway that proved itself on this socket.
   send(message, ws = this.ws) {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    if (ws?.readyState === WebSocket.OPEN && ws.proven && !state.impostor) ws.send(JSON.stringify(message));
   }
 
   dispose() {

@@ -10,6 +10,13 @@
 // localStorage, which is per origin (scheme, host AND port), so no other
 // port's page can read it; the page sends it with every request (a header,
 // or a WebSocket subprotocol "key.<key>"). Both must match one login.
+//
+// The page also checks the gateway: once this gateway has gone, another
+// user may listen on its port, and a page that reconnected would show what
+// that server sends and send it the keys typed. So a login has a third
+// secret, its proof, which the page keeps and never sends: the gateway says
+// it first on every WebSocket and in every /api/ answer, and a page that
+// does not hear it shows and sends nothing more.
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -23,6 +30,8 @@ const KEY_PROTOCOL = 'key.';
 interface Login {
   cookie: Buffer;
   key: Buffer;
+  /** Given to the page at login; what the gateway proves itself with. */
+  proof: string;
 }
 
 export class WebAuth {
@@ -47,14 +56,14 @@ export class WebAuth {
     return this.token.toString('base64url');
   }
 
-  /** Trades the token for a new cookie value and page key, once; undefined for anything else. */
-  exchange(offered: string): { cookie: string; key: string } | undefined {
+  /** Trades the token for a new cookie value, page key and proof, once; undefined for anything else. */
+  exchange(offered: string): { cookie: string; key: string; proof: string } | undefined {
     if (this.token === undefined || !sameSecret(this.token, offered)) return undefined;
     this.token = undefined;
-    const login = { cookie: crypto.randomBytes(SECRET_BYTES), key: crypto.randomBytes(SECRET_BYTES) };
+    const login = { cookie: crypto.randomBytes(SECRET_BYTES), key: crypto.randomBytes(SECRET_BYTES), proof: crypto.randomBytes(SECRET_BYTES).toString('base64url') };
     this.logins.push(login);
     this.onUsed();
-    return { cookie: login.cookie.toString('base64url'), key: login.key.toString('base64url') };
+    return { cookie: login.cookie.toString('base64url'), key: login.key.toString('base64url'), proof: login.proof };
   }
 
   /** The Set-Cookie header for a cookie value: script cannot read it, other sites cannot send it. */
@@ -62,32 +71,32 @@ export class WebAuth {
     return `${this.cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/${this.secure ? '; Secure' : ''}`;
   }
 
-  /** Whether an /api/ request carries a cookie and, in its header, the page key of one login. */
-  allowsRequest(req: IncomingMessage): boolean {
+  /** The proof of the login whose cookie and page key (in its header) an /api/ request carries; undefined: none. */
+  proofForRequest(req: IncomingMessage): string | undefined {
     const key = req.headers[KEY_HEADER];
-    return this.allows(req, typeof key === 'string' ? key : undefined);
+    return this.proofFor(req, typeof key === 'string' ? key : undefined);
   }
 
-  /** Whether a WebSocket upgrade carries a cookie and, among its subprotocols, the page key of one login. */
-  allowsUpgrade(req: IncomingMessage): boolean {
+  /** The proof of the login whose cookie and page key (a subprotocol) a WebSocket upgrade carries; undefined: none. */
+  proofForUpgrade(req: IncomingMessage): string | undefined {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const key = offered.find((p) => p.startsWith(KEY_PROTOCOL))?.slice(KEY_PROTOCOL.length);
-    return this.allows(req, key);
+    return this.proofFor(req, key);
   }
 
   // Every login is compared in full, cookie and key both, whatever matches:
   // how long it takes says nothing of which part was right.
-  private allows(req: IncomingMessage, key: string | undefined): boolean {
+  private proofFor(req: IncomingMessage, key: string | undefined): string | undefined {
     const cookies = cookieValues(req.headers.cookie, this.cookieName);
-    if (cookies.length === 0 || key === undefined) return false;
-    let ok = false;
+    if (cookies.length === 0 || key === undefined) return undefined;
+    let found: Login | undefined;
     for (const login of this.logins) {
       for (const cookie of cookies) {
         const both = Number(sameSecret(login.cookie, cookie)) & Number(sameSecret(login.key, key));
-        ok = ok || both === 1;
+        if (both === 1) found = login;
       }
     }
-    return ok;
+    return found?.proof;
   }
 }
 

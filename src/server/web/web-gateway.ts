@@ -121,8 +121,9 @@ export class WebGateway {
     if (hostProblem !== undefined) return reply(res, 421, hostProblem);
     if (url.pathname === '/api/login') return this.login(req, res);
     if (url.pathname.startsWith('/api/')) {
-      if (!this.auth.allowsRequest(req)) return reply(res, 401, 'not logged in: open the URL ptyplex web printed');
-      if (url.pathname === '/api/session' && req.method === 'GET') return this.describe(res);
+      const proof = this.auth.proofForRequest(req);
+      if (proof === undefined) return reply(res, 401, 'not logged in: open the URL ptyplex web printed');
+      if (url.pathname === '/api/session' && req.method === 'GET') return this.describe(res, proof);
       return reply(res, 404, 'no such thing');
     }
     const file = this.files.get(url.pathname);
@@ -150,12 +151,12 @@ export class WebGateway {
       if (tooLong) return;
       const login = this.auth.exchange(tokenOf(body));
       if (login === undefined) return reply(res, 401, 'that token is not valid (each can be used once): run ptyplex web again for a new one');
-      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json', 'Set-Cookie': this.auth.setCookie(login.cookie) }).end(JSON.stringify({ key: login.key }));
+      res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json', 'Set-Cookie': this.auth.setCookie(login.cookie) }).end(JSON.stringify({ key: login.key, proof: login.proof }));
     });
   }
 
-  private describe(res: ServerResponse): void {
-    res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify({ write: this.options.write }));
+  private describe(res: ServerResponse, proof: string): void {
+    res.writeHead(200, { ...HEADERS, 'Content-Type': 'application/json' }).end(JSON.stringify({ write: this.options.write, proof }));
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -165,7 +166,8 @@ export class WebGateway {
     };
     const hostProblem = this.checks.hostProblem(req);
     if (hostProblem !== undefined) return refuse(421, hostProblem);
-    if (!this.auth.allowsUpgrade(req)) return refuse(401, 'not logged in');
+    const proof = this.auth.proofForUpgrade(req);
+    if (proof === undefined) return refuse(401, 'not logged in');
     const originProblem = this.checks.originProblem(req);
     if (originProblem !== undefined) return refuse(403, originProblem);
     const url = new URL(req.url ?? '/', 'http://x');
@@ -181,6 +183,8 @@ export class WebGateway {
       // A page that breaks the protocol (a message past MAX_MESSAGE) loses
       // its socket, which closes; it must not take the gateway with it.
       ws.on('error', () => undefined);
+      // First, before anything the page would show: this is the gateway it logged in to.
+      ws.send(JSON.stringify({ type: 'hello', proof }));
       serve(ws);
     });
   }
