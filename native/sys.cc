@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <dirent.h>
@@ -203,6 +204,53 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   out[0] = sv[0];
   out[1] = sv[1];
   return Result(info.Env(), 0);
+}
+
+// connectUnix(path) -> fd | -errno: a stream socket connected to path,
+// non-blocking and close-on-exec, for the poller to drive. A unix socket
+// connects at once or not at all (EAGAIN: the server's backlog is full;
+// ECONNREFUSED: nobody listens), so there is no connect in progress to wait
+// for; a path too long for sun_path is ENAMETOOLONG, never truncated into
+// another name.
+Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(info.Env(), "argument 0 must be a string").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path || path.find('\0') != std::string::npos) {
+    return Result(info.Env(), path.empty() ? -ENOENT : -ENAMETOOLONG);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return Result(info.Env(), -errno);
+#else
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return Result(info.Env(), -errno);
+  SetFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, true);
+  SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, true);
+#endif
+  int r;
+  do {
+    r = connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    return Result(info.Env(), -(err == EINPROGRESS ? EAGAIN : err));
+  }
+  return Result(info.Env(), fd);
+}
+
+// shutdown(fd, how) -> 0 | -errno; how: 1 the writing half (SHUT_WR), 2 both.
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  if (!IsInt(info, 0) || !IsInt(info, 1)) return info.Env().Undefined();
+  int how = Int(info, 1) == 1 ? SHUT_WR : SHUT_RDWR;
+  return Result(info.Env(), Check(shutdown(Int(info, 0), how)));
 }
 
 // sendFds(sock, buf, off, len, fds: Int32Array) -> bytes | -errno: one
@@ -619,6 +667,8 @@ void DefineSys(Napi::Env env, Napi::Object exports) {
   exports.Set("openPt", Napi::Function::New(env, OpenPt, "openPt"));
   exports.Set("ptsName", Napi::Function::New(env, PtsName, "ptsName"));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
   exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
   exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));

@@ -32,6 +32,10 @@ export interface NativeAddon {
   openPt(): number;
   ptsName(fd: number): string | number;
   socketPair(out: Int32Array): number;
+  /** A stream socket connected to a unix socket path, non-blocking and close-on-exec: fd or -errno. */
+  connectUnix(path: string): number;
+  /** shutdown(2): how 1 the writing half, 2 both; 0 or -errno. */
+  shutdown(fd: number, how: 1 | 2): number;
   sendFds(sock: number, buf: Uint8Array, off: number, len: number, fds: Int32Array): number;
   /** out[0] = fds received (from out[2]), out[1] = 1 truncated | 2 control truncated. */
   recvFds(sock: number, buf: Uint8Array, off: number, len: number, out: Int32Array): number;

@@ -5,10 +5,12 @@
 // live output again; a console that ends while a client is paused gives it
 // the end of its output before the end.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../src/server/control-client.js';
+import { FRAME_JSON, FrameDecoder, jsonFrame } from '../src/server/protocol.js';
 import { testSessions, until, type TestSessions } from './helpers/session.js';
 
 let s: TestSessions;
@@ -105,3 +107,42 @@ function seqBytes(n: number): number {
   for (let i = 1; i <= n; i++) bytes += String(i).length + 2;
   return bytes;
 }
+
+describe('pause-output from a client that never reads', () => {
+  let f: TestSessions;
+  beforeAll(() => {
+    f = testSessions();
+    const r = f.cli(['run', '-d', '--client-queue', '64K', '--names', 'flood', 'yes ptyplex-pause-flood']);
+    expect(r.status, r.stderr).toBe(0);
+  });
+  afterAll(() => f?.cleanup());
+
+  it('asking for output again and again without reading it is not a redraw per request: the redraw waits for the client to read', async () => {
+    const sock = net.connect(f.describe().socket);
+    sock.pause(); // reads nothing of what it is sent, until the end
+    await new Promise((resolve) => sock.once('connect', resolve));
+    sock.write(jsonFrame({ op: 'attach', console: 'flood', readOnly: true, cols: 80, rows: 24 }));
+    await new Promise((r) => setTimeout(r, 500)); // behind by now: far more than 64 KiB unread
+    // 600 pause/resume pairs, output between them: a redraw of up to 64 KiB
+    // each, some 40 MiB held in the server, if every resume queued one.
+    const pairs = 600;
+    for (let i = 0; i < pairs; i++) {
+      sock.write(jsonFrame({ op: 'pause-output' }));
+      await new Promise((r) => setTimeout(r, 2));
+      sock.write(jsonFrame({ op: 'resume-output' }));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the server has taken every request
+    // Now read it all: every resume was answered, and said whether a redraw followed.
+    const decoder = new FrameDecoder(1 << 24);
+    const resumed: Array<Record<string, unknown>> = [];
+    sock.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) if (frame.type === FRAME_JSON && frame.message.event === 'output-resumed') resumed.push(frame.message);
+    });
+    sock.resume();
+    await until(() => resumed.length === pairs, 'every resume answered', 20_000);
+    sock.destroy();
+    const redrawn = resumed.filter((m) => Number(m.redraw) > 0).length;
+    expect(redrawn).toBe(0);
+    expect(f.cli(['ls']).status).toBe(0);
+  });
+});

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ControlClient } from '../server/control-client.js';
 import { nameProblem } from '../config/console-spec.js';
 import { privateConsoleSocket } from '../server/console-socket.js';
-import { probeSocket } from '../server/unix-socket.js';
+import { probeSocket } from '../server/socket-file.js';
 import { sshOutput } from '../server/ssh-dial.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { dialOptions, hostsOf, labels, targetFlags, type HostArgs } from './hosts.js';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { connectTrusted } from '../server/control-client.js';
+import { connectTrusted } from '../server/connect-trusted.js';
 import { jsonFrame } from '../server/protocol.js';
 import { localSessions } from './ls.js';
 import { consoleTarget, sessionTarget, type TargetArgs } from './target.js';

@@ -7,7 +7,6 @@
 import { signalName } from '../session/exit-status.js';
 import type { ConsoleInfo, SessionInfo } from '../server/session-info.js';
 import { SessionError } from '../server/session-error.js';
-import { sshOutput } from '../server/ssh-dial.js';
 import type { SshHost } from '../server/ssh-host.js';
 import { table } from './table.js';
 import { print } from './print.js';
@@ -77,6 +76,8 @@ export async function localSessions(args: TargetArgs): Promise<(SessionInfo | Si
 }
 
 async function remoteSessions(host: SshHost, args: TargetArgs): Promise<Listed[]> {
+  // Loaded only here: a local ls does not pay for ssh's code (and child_process).
+  const { sshOutput } = await import('../server/ssh-dial.js');
   const text = await sshOutput(host, ['dial-stdio', '--ls', ...targetFlags(args)], dialOptions());
   let list: unknown;
   try {

@@ -4,7 +4,6 @@
 // The top layer: may import every layer below (poller, console, config,
 // session, server), one file per command. Each command's module is loaded
 // when it runs: a `send` does not pay for loading `run`'s engine.
-import { isatty } from 'node:tty';
 import yargs, { type Argv } from 'yargs';
 import { SUCCESS_POLICIES } from '../session/exit-status.js';
 import { VERSION } from '../version.js';
@@ -55,13 +54,14 @@ function runOptions(y: Argv) {
 }
 
 /**
- * The terminal's width for help text. Reading process.stdout.columns makes
- * Node build the stdout stream (a few ms), which a command that prints
- * nothing, or not to a terminal, need not pay: off a terminal it is
- * undefined anyway.
+ * The terminal's width for help text, asked only when help is: reading
+ * process.stdout.columns builds the stdout stream, and knowing whether it
+ * is a terminal loads node:tty, which loads net and Node's streams (some
+ * 3 ms): a command that prints nothing, or not to a terminal, need not pay.
  */
-function helpColumns(): number | undefined {
-  return isatty(1) ? process.stdout.columns : undefined;
+function helpColumns(argv: readonly string[]): number | undefined {
+  if (!argv.some((a) => a === '--help' || a === '-h')) return undefined;
+  return process.stdout.isTTY ? process.stdout.columns : undefined;
 }
 
 interface YargsInternals {
@@ -300,7 +300,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .version(VERSION)
-    .wrap(Math.min(100, helpColumns() || 100))
+    .wrap(Math.min(100, helpColumns(argv) || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UserError(msg ?? 'bad usage', EX_USAGE);

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { SessionError } from '../server/session-error.js';
 import { ensureSocketDir, sessionSocket, socketDir } from '../server/socket-dir.js';
-import { probeSocket } from '../server/unix-socket.js';
+import { probeSocket } from '../server/socket-file.js';
 import { DEFAULT_SESSION, type TargetArgs } from './target.js';
 
 export async function serverSocket(args: TargetArgs): Promise<string> {

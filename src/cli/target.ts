@@ -6,7 +6,7 @@ import { ControlClient, NotRespondingError } from '../server/control-client.js';
 import type { SessionInfo } from '../server/session-info.js';
 import { SessionError } from '../server/session-error.js';
 import { checkSocketDir, liveSessions, sessionSocket, socketDir, socketFiles } from '../server/socket-dir.js';
-import { probeSocket, removeIfStale } from '../server/unix-socket.js';
+import { probeSocket, removeIfStale } from '../server/socket-file.js';
 import fs from 'node:fs';
 
 export interface TargetArgs {

@@ -10,9 +10,9 @@ import type { Writable } from 'node:stream';
 import { ConsoleFollower } from '../server/console-follower.js';
 import { SessionError } from '../server/session-error.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
-import { consoleColor, makeChalk } from './color.js';
 import { consoleOn, localConsole, type Endpoint } from './endpoint.js';
 import { hostsOf, splitHostConsole, type HostArgs } from './hosts.js';
+import { DirectStdout } from './print.js';
 import { EX_CANTCREAT, EX_IOERR, UserError, errorCode } from './user-error.js';
 
 export interface TeeArgs extends HostArgs {
@@ -30,7 +30,7 @@ interface Followed {
 }
 
 export async function teeCommand(args: TeeArgs): Promise<number> {
-  const out = openOutput(args.output);
+  const out = openOutput(args.output, args.follow);
   // A write that fails ends the following: a reader that has gone (| head)
   // quietly, anything else (a full disk) as one line and EX_IOERR, never
   // output lost while the status says all is well.
@@ -40,7 +40,6 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
     writeError ??= err;
     stop();
   });
-  const chalk = makeChalk(args.output === undefined ? args.color : false);
   const hosts = hostsOf(args);
   const remote = hosts.length > 0;
   let failed = false;
@@ -54,11 +53,14 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   };
   const targets = remote ? remoteTargets(args, hosts.length) : await Promise.all(args.names.map(async (name) => ({ label: name, console: name, endpoint: await localConsole(name, args) })));
   const width = Math.max(...targets.map((t) => t.label.length));
+  // Colour (chalk, and the terminal's abilities) only for labels.
+  const colors = targets.length > 1 ? await import('./color.js') : undefined;
+  const chalk = colors?.makeChalk(args.output === undefined ? args.color : false);
   let stopping = false;
   // Connect to every session first: a console in no session fails before
   // anything is printed (with -L/-S the server says so, on the first reply).
   const followed = targets.map((t, i) => {
-    const sink = targets.length > 1 ? new PrefixSink(out, { label: consoleColor(chalk, i)(`${t.label.padEnd(width)} | `) }) : undefined;
+    const sink = colors !== undefined && chalk !== undefined ? new PrefixSink(out, { label: colors.consoleColor(chalk, i)(`${t.label.padEnd(width)} | `) }) : undefined;
     let finished = false;
     let lost: string | undefined;
     const listen = (client: ConsoleFollower) => {
@@ -99,7 +101,9 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   const complete = await Promise.all(followed.map((f) => f.done));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  await new Promise<void>((resolve) => (out === process.stdout || writeError !== undefined ? resolve() : out.end(resolve)));
+  // process.stdout is never ended; our own writers are, once all is written.
+  const following = args.output === undefined && args.follow;
+  await new Promise<void>((resolve) => (following || writeError !== undefined ? resolve() : out.end(resolve)));
   if (writeError !== undefined && writeError.code !== 'EPIPE') {
     throw new UserError(`cannot write ${args.output ?? 'to standard output'}: ${errorCode(writeError)}`, EX_IOERR);
   }
@@ -120,8 +124,11 @@ function remoteTargets(args: TeeArgs, count: number): Followed[] {
   });
 }
 
-function openOutput(file: string | undefined): Writable {
-  if (file === undefined) return process.stdout;
+// Standard output, while following, is Node's stream: a blocking write(2)
+// to a reader that stalls would keep a Ctrl-C from being heard. What is
+// held is bounded, and written directly (print.ts).
+function openOutput(file: string | undefined, follow: boolean): Writable {
+  if (file === undefined) return follow ? process.stdout : new DirectStdout();
   try {
     return fs.createWriteStream('', { fd: fs.openSync(file, 'w') });
   } catch (err) {

@@ -94,6 +94,16 @@ export class ClientFeed implements Subscriber {
     const { paused } = this;
     if (paused === undefined) return;
     this.paused = undefined;
+    if (paused.skipped > 0 && this.socket.writableLength >= this.limit) {
+      // Still behind on what it was sent: its redraw waits for its socket
+      // to drain, as any client's that fell behind does. Otherwise a client
+      // that asks again and again without reading would be queued a
+      // redraw per request, as much memory in the server as it liked.
+      this.send({ event: 'output-resumed', skipped: 0, redraw: 0 });
+      if (this.skipping) this.skipped += paused.skipped;
+      else this.startSkipping(paused.skipped);
+      return;
+    }
     const screen = paused.skipped > 0 ? this.redraw?.() : undefined;
     this.send({ event: 'output-resumed', skipped: paused.skipped, redraw: screen?.length ?? 0 });
     if (screen !== undefined && screen.length > 0 && !this.socket.destroyed) this.socket.write(dataFrame(screen));

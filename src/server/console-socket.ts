@@ -19,7 +19,8 @@ import { Poller } from '../poller/poller.js';
 import { EAGAIN } from '../sys-error.js';
 import { SessionError } from './session-error.js';
 import { modeText } from './socket-dir.js';
-import { heldSocket, listenOnFd, listenUnix, myUid, serverFd, socketFd, type BoundSocket, type HeldSocket } from './unix-socket.js';
+import { myUid } from './peer.js';
+import { heldSocket, listenOnFd, listenUnix, serverFd, socketFd, type BoundSocket, type HeldSocket } from './unix-socket.js';
 
 /** A listening console socket as an upgrade hands it over: its fd and its lock. */
 export interface HeldListener {

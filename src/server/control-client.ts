@@ -2,19 +2,35 @@
 // connect, send one request, then stream. Register 'data' and 'message'
 // listeners before request(): frames that arrive with the reply are
 // delivered at once. The bytes may go over any duplex stream: the unix
-// socket itself, or the stdio of an `ssh` running `ptyplex dial-stdio` on
-// another machine (ssh-dial.ts); the protocol is the same.
+// socket itself (a PolledSocket), or the stdio of an `ssh` running
+// `ptyplex dial-stdio` on another machine (ssh-dial.ts); the protocol is
+// the same.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
-import net from 'node:net';
 import nodePath from 'node:path';
-import type { Duplex } from 'node:stream';
 import { native } from '../native.js';
-import { socketFd } from './unix-socket.js';
+import { SysError } from '../sys-error.js';
+import { peerOf, untrustedServer } from './peer.js';
+import { PolledSocket } from './polled-socket.js';
 import { FRAME_JSON, FrameDecoder, MAX_REPLY, ProtocolError, dataFrame, jsonFrame } from './protocol.js';
 import { SessionError } from './session-error.js';
+import { connectRefusal } from './socket-file.js';
 import { upgradingNow } from './upgrade-mark.js';
-import { myUid, peerUid, trustedUid } from './unix-socket.js';
+
+/**
+ * What a client needs of its byte stream: a PolledSocket, or a Node
+ * Duplex (ssh's stdio, a test's pipe).
+ */
+export interface ClientStream {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  resume(): unknown;
+  write(data: Buffer): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  /** Bytes written and not yet taken by the other side's kernel buffer. */
+  readonly writableLength: number;
+}
 
 /** A server that took the connection but did not answer in time (stopped, wedged). */
 export class NotRespondingError extends SessionError {
@@ -99,7 +115,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private lookup: ConsoleLookup | undefined;
 
   private constructor(
-    readonly stream: Duplex,
+    readonly stream: ClientStream,
     private name: string,
     hangup: HangupReason,
   ) {
@@ -147,14 +163,24 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.errorLabel = `${host}: `;
   }
 
-  /** Connects to a local socket, or throws a SessionError that says why not. */
+  /**
+   * Connects to a local socket and checks whose server it is, or throws a
+   * SessionError that says why not. Async as a connect is elsewhere; a
+   * unix socket connects at once or not at all.
+   */
   static async connect(path: string): Promise<ControlClient> {
-    const socket = await connectTrusted(path);
-    return new ControlClient(socket, path, () => `the session server at ${path} hung up`);
+    const fd = native.connectUnix(path);
+    if (fd < 0) throw connectRefusal(path, new SysError(fd, 'connect').code);
+    const refusal = untrustedServer(fd);
+    if (refusal !== undefined) {
+      native.close(fd);
+      throw new SessionError(`${path}: ${refusal}`);
+    }
+    return new ControlClient(new PolledSocket(fd), path, () => `the session server at ${path} hung up`);
   }
 
   /** A client over a stream already connected to a server (ssh's stdio, a test's pipe). */
-  static over(stream: Duplex, name: string, hangup: HangupReason): ControlClient {
+  static over(stream: ClientStream, name: string, hangup: HangupReason): ControlClient {
     return new ControlClient(stream, name, hangup);
   }
 
@@ -242,10 +268,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   /** The server's pid, as the kernel recorded it when it accepted us (a local socket only). */
   private serverPid(): number | undefined {
-    if (!(this.stream instanceof net.Socket)) return undefined;
-    const fd = socketFd(this.stream);
-    const cred = new Int32Array(3);
-    return fd !== undefined && native.peerCred(fd, cred) === 0 ? cred[0]! : undefined;
+    return this.stream instanceof PolledSocket ? peerOf(this.stream.fd)?.pid : undefined;
   }
 
   private receive(chunk: Buffer): void {
@@ -262,58 +285,5 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       else if (this.reply !== undefined) this.reply(this.labelled(f.message));
       else this.emit('message', this.labelled(f.message));
     }
-  }
-}
-
-/**
- * Connects to a local control socket and checks whose server it is; throws
- * a SessionError that says why not. `ptyplex dial-stdio` uses it too, so a
- * client over ssh gets the same check on the far side.
- */
-export function connectTrusted(path: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path);
-    socket.once('connect', () => {
-      const refusal = untrustedServer(socket);
-      if (refusal === undefined) {
-        resolve(socket);
-        return;
-      }
-      socket.destroy();
-      reject(new SessionError(`${path}: ${refusal}`));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(connectError(path, err)));
-  });
-}
-
-// The server must be our own user's (or root's): someone else's socket
-// could be planted where we look, to read what we type.
-function untrustedServer(socket: net.Socket): string | undefined {
-  const uid = peerUid(socket);
-  if (uid === undefined) return 'cannot tell whose server this is';
-  return trustedUid(uid) ? undefined : `the server belongs to uid ${uid}, not to you (uid ${myUid()}); refusing to talk to it`;
-}
-
-function connectError(path: string, err: NodeJS.ErrnoException): SessionError {
-  switch (err.code) {
-    case 'ENOENT':
-      return new SessionError(`no session at ${path}`);
-    case 'ECONNREFUSED':
-      // Linux says ECONNREFUSED for a path that is not a socket at all.
-      return new SessionError(isSocket(path) ? `no server behind ${path} (stale socket)` : `${path} is not a socket`);
-    case 'EACCES':
-      return new SessionError(`permission denied: ${path}`);
-    case 'ENOTSOCK':
-      return new SessionError(`${path} is not a socket`);
-    default:
-      return new SessionError(`cannot connect to ${path}: ${err.code ?? err.message}`);
-  }
-}
-
-function isSocket(path: string): boolean {
-  try {
-    return fs.lstatSync(path).isSocket();
-  } catch {
-    return false;
   }
 }

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nameProblem } from '../config/console-spec.js';
 import { SessionError } from './session-error.js';
-import { myUid, probeSocket, removeIfStale } from './unix-socket.js';
+import { myUid } from './peer.js';
+import { probeSocket, removeIfStale } from './socket-file.js';
 
 export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env.XDG_RUNTIME_DIR;

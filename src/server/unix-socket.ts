@@ -1,13 +1,19 @@
-// Unix sockets, for what Node does not do: a socket's descriptor, the
-// peer's uid, and binding a path safely (a stale socket is replaced, a live
-// one or a non-socket refused, the file 0600 from its first instant, one
-// server per path: a lock on PATH.lock, as tmux does, held while it serves).
+// Node's unix sockets, for what Node does not do: a socket's descriptor,
+// the peer's uid, and binding a path safely (a stale socket is replaced, a
+// live one or a non-socket refused, the file 0600 from its first instant,
+// one server per path: its lock, socket-file.ts, held while it serves).
 import fs from 'node:fs';
-import net, { type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import nodePath from 'node:path';
-import { native } from '../native.js';
-import { EAGAIN, SysError } from '../sys-error.js';
+import { peerOf } from './peer.js';
 import { SessionError } from './session-error.js';
+import { lockSocket, probeSocket, removeStale, sameFile, unlockSocket } from './socket-file.js';
+
+/** The uid of the process at the other end, as the kernel recorded it at connect(2). */
+export function peerUid(sock: Socket): number | undefined {
+  const fd = socketFd(sock);
+  return fd === undefined ? undefined : peerOf(fd)?.uid;
+}
 
 /**
  * The descriptor of a connected unix socket, for what Node cannot do
@@ -17,22 +23,6 @@ import { SessionError } from './session-error.js';
 export function socketFd(sock: Socket): number | undefined {
   const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
   return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : undefined;
-}
-
-/** The uid of the process at the other end, as the kernel recorded it at connect(2). */
-export function peerUid(sock: Socket): number | undefined {
-  const fd = socketFd(sock);
-  const cred = new Int32Array(3);
-  return fd !== undefined && native.peerCred(fd, cred) === 0 ? cred[1]! : undefined;
-}
-
-/** Whom either end of a control socket trusts: its own user, and root. */
-export function trustedUid(uid: number): boolean {
-  return uid === myUid() || uid === 0;
-}
-
-export function myUid(): number {
-  return process.getuid?.() ?? 0;
 }
 
 /** A socket file we bound: release() removes it (if still ours) and lets the next server in. */
@@ -123,93 +113,6 @@ export async function listenUnix(server: Server, path: string, busy: string): Pr
   }
   const bound = fs.lstatSync(path);
   return boundSocket(path, lock, bound.ino, bound.dev);
-}
-
-/** Removes a stale socket, unless a server is starting on it right now (it holds the lock). */
-export async function removeIfStale(path: string): Promise<void> {
-  const lock = lockSocket(path);
-  if (lock === undefined) return;
-  try {
-    if ((await probeSocket(path)) === 'stale') removeStale(path);
-  } finally {
-    unlockSocket(path, lock);
-  }
-}
-
-/**
- * Takes PATH.lock (flock, never waiting): its fd, or undefined while
- * another process holds it. A lock file unlinked by its last holder
- * between our open and our flock is retried, so two can never both hold
- * "the" lock on two inodes.
- */
-function lockSocket(path: string): number | undefined {
-  const file = `${path}.lock`;
-  for (;;) {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-    } catch (err) {
-      throw new SessionError(`cannot create ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    const r = native.lockFile(fd);
-    if (r === EAGAIN) {
-      fs.closeSync(fd);
-      return undefined;
-    }
-    if (r < 0) {
-      fs.closeSync(fd);
-      throw new SessionError(`cannot lock ${file}: ${new SysError(r, 'flock').code}`);
-    }
-    if (sameFile(file, fs.fstatSync(fd))) return fd;
-    fs.closeSync(fd);
-  }
-}
-
-// Removed while held, so a lock file outlives no server; closing drops the lock.
-function unlockSocket(path: string, fd: number): void {
-  removeStale(`${path}.lock`);
-  fs.closeSync(fd);
-}
-
-/** Whether path still names the file st was taken of. */
-function sameFile(path: string, st: { ino: number; dev: number }): boolean {
-  try {
-    const now = fs.lstatSync(path);
-    return now.ino === st.ino && now.dev === st.dev;
-  } catch {
-    return false;
-  }
-}
-
-export type SocketState = 'live' | 'stale' | 'absent' | 'not a socket';
-
-/** Whether a server answers at path: connects and hangs up at once. */
-export function probeSocket(file: string): Promise<SocketState> {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(file);
-  } catch {
-    return Promise.resolve('absent');
-  }
-  if (!st.isSocket()) return Promise.resolve('not a socket');
-  return new Promise((resolve) => {
-    const sock = net.connect(file);
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve('live');
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live');
-    });
-  });
-}
-
-export function removeStale(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    // Someone else cleaned it up first.
-  }
 }
 
 /**
