@@ -12,7 +12,7 @@ import { SessionError } from '../server/session-error.js';
 import { PrefixSink } from '../session/sinks/prefix-sink.js';
 import { consoleOn, localConsole, type Endpoint } from './endpoint.js';
 import { hostsOf, splitHostConsole, type HostArgs } from './hosts.js';
-import { DirectStdout } from './print.js';
+import { DirectStdout } from './direct-stdout.js';
 import { EX_CANTCREAT, EX_IOERR, UserError, errorCode } from './user-error.js';
 
 export interface TeeArgs extends HostArgs {
