@@ -34,6 +34,30 @@ describe('14 print', () => {
     expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
   }, 30_000);
 
+  it("tee --no-follow's writer: chunk after chunk into a pipe that fills, what write(2) could not take goes through the stream, and nothing overtakes it", async () => {
+    const script = `const { native } = await import(${JSON.stringify(path.join(dist, 'native.js'))});
+      const { DirectStdout } = await import(${JSON.stringify(path.join(dist, 'cli/direct-stdout.js'))});
+      if (native.setNonBlocking(1, true) !== 0) throw new Error('cannot make fd 1 non-blocking');
+      const out = new DirectStdout();
+      let n = 0;
+      for (let i = 0; n < 4 * 1024 * 1024; i++) { const line = i + '\\n'; n += line.length; out.write(Buffer.from(line)); }
+      out.end(() => process.stderr.write(String(n)));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stdout.resume();
+    const status = await new Promise((r) => child.once('close', r));
+    expect(status, stderr).toBe(0);
+    const out = Buffer.concat(chunks).toString();
+    expect(out.length).toBe(Number(stderr));
+    const lines = out.split('\n');
+    expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
+  }, 30_000);
+
   it('a write that fails (a full disk under stdout) is one line, not a stack trace', async () => {
     if (!fs.existsSync('/dev/full')) throw new Error('this test needs /dev/full');
     const script = `const { print } = await import(${JSON.stringify(path.join(dist, 'cli/print.js'))});
