@@ -48,7 +48,12 @@ export class PolledSocket extends EventEmitter<PolledSocketEvents> {
     this.poller = shared ??= new Poller();
     this.desc = new Desc(fd, Event.Read | Event.Write | Event.EdgeTriggered);
     // Registering reports the socket's state once: what is already there is read then.
-    this.poller.start(this.desc, (ev) => this.signal(ev));
+    try {
+      this.poller.start(this.desc, (ev) => this.signal(ev));
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
   }
 
   /** Bytes written but not yet taken by the kernel. */
