@@ -8,54 +8,45 @@ import { describe, expect, it } from 'vitest';
 
 const dist = path.join(import.meta.dirname, '..', 'dist');
 
+// Runs script (an ES module) with fd 1 a non-blocking pipe that nobody
+// reads for half a second, far less than the script writes: then reads it
+// all, and checks it is the lines 0, 1, 2 ... every one, in order, as many
+// bytes as the script says (on stderr) it wrote.
+async function intoFullPipe(script: string): Promise<void> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { native } = await import(${JSON.stringify(path.join(dist, 'native.js'))});
+    if (native.setNonBlocking(1, true) !== 0) throw new Error('cannot make fd 1 non-blocking');
+    ${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.pause();
+  await new Promise((r) => setTimeout(r, 500));
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  child.stdout.resume();
+  const status = await new Promise((r) => child.once('close', r));
+  expect(status, stderr).toBe(0);
+  const out = Buffer.concat(chunks).toString();
+  expect(out.length).toBe(Number(stderr));
+  const lines = out.split('\n');
+  expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
+}
+
 describe('14 print', () => {
   it('a full non-blocking pipe: what write(2) could not take goes through the stream, every byte in order', async () => {
-    // 4 MiB, far more than a pipe holds, to a reader that waits before reading.
-    const script = `const { native } = await import(${JSON.stringify(path.join(dist, 'native.js'))});
-      const { print } = await import(${JSON.stringify(path.join(dist, 'cli/print.js'))});
-      if (native.setNonBlocking(1, true) !== 0) throw new Error('cannot make fd 1 non-blocking');
+    // 4 MiB, far more than a pipe holds.
+    await intoFullPipe(`const { print } = await import(${JSON.stringify(path.join(dist, 'cli/print.js'))});
       let text = '';
       for (let i = 0; text.length < 4 * 1024 * 1024; i++) text += i + '\\n';
       print(text);
-      process.stderr.write(String(text.length));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 500));
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stdout.resume();
-    const status = await new Promise((r) => child.once('close', r));
-    expect(status).toBe(0);
-    const out = Buffer.concat(chunks).toString();
-    expect(out.length).toBe(Number(stderr));
-    const lines = out.split('\n');
-    expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
+      process.stderr.write(String(text.length));`);
   }, 30_000);
 
   it("tee --no-follow's writer: chunk after chunk into a pipe that fills, what write(2) could not take goes through the stream, and nothing overtakes it", async () => {
-    const script = `const { native } = await import(${JSON.stringify(path.join(dist, 'native.js'))});
-      const { DirectStdout } = await import(${JSON.stringify(path.join(dist, 'cli/direct-stdout.js'))});
-      if (native.setNonBlocking(1, true) !== 0) throw new Error('cannot make fd 1 non-blocking');
+    await intoFullPipe(`const { DirectStdout } = await import(${JSON.stringify(path.join(dist, 'cli/direct-stdout.js'))});
       const out = new DirectStdout();
       let n = 0;
       for (let i = 0; n < 4 * 1024 * 1024; i++) { const line = i + '\\n'; n += line.length; out.write(Buffer.from(line)); }
-      out.end(() => process.stderr.write(String(n)));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 500));
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stdout.resume();
-    const status = await new Promise((r) => child.once('close', r));
-    expect(status, stderr).toBe(0);
-    const out = Buffer.concat(chunks).toString();
-    expect(out.length).toBe(Number(stderr));
-    const lines = out.split('\n');
-    expect(lines.slice(0, -1).every((l, i) => l === String(i))).toBe(true);
+      out.end(() => process.stderr.write(String(n)));`);
   }, 30_000);
 
   it('a write that fails (a full disk under stdout) is one line, not a stack trace', async () => {
