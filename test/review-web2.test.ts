@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startWeb, type WebRun } from './helpers/browser.js';
-import { testSessions, until, type TestSessions } from './helpers/session.js';
+import { shellAndBrowser, startWeb, type WebRun } from './helpers/browser.js';
+import { until, type TestSessions } from './helpers/session.js';
 
 let s: TestSessions;
 let browser: Browser;
@@ -28,10 +28,7 @@ const servers: http.Server[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  s = testSessions();
-  browser = await launchBrowser();
-  const r = s.cli(['run', '-d', '--names', 'sh', 'bash --norc --noprofile']);
-  expect(r.status, r.stderr).toBe(0);
+  ({ s, browser } = await shellAndBrowser());
 }, 30_000);
 
 afterAll(async () => {

@@ -8,18 +8,15 @@ import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { launchBrowser, startWeb } from './helpers/browser.js';
-import { testSessions, until, type TestSessions } from './helpers/session.js';
+import { shellAndBrowser, startWeb } from './helpers/browser.js';
+import { until, type TestSessions } from './helpers/session.js';
 
 let s: TestSessions;
 let browser: Browser;
 const closers: (() => void)[] = [];
 
 beforeAll(async () => {
-  s = testSessions();
-  browser = await launchBrowser();
-  const r = s.cli(['run', '-d', '--names', 'sh', 'bash --norc --noprofile']);
-  expect(r.status, r.stderr).toBe(0);
+  ({ s, browser } = await shellAndBrowser());
 }, 30_000);
 
 afterAll(async () => {

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { keyProtocols, launchBrowser, startWeb, type WebRun } from './helpers/browser.js';
-import { testSessions, until, type TestSessions } from './helpers/session.js';
+import { keyProtocols, shellAndBrowser, startWeb, type WebRun } from './helpers/browser.js';
+import { until, type TestSessions } from './helpers/session.js';
 
 let s: TestSessions;
 let browser: Browser;
@@ -19,10 +19,7 @@ const webs: WebRun[] = [];
 let other: http.Server | undefined;
 
 beforeAll(async () => {
-  s = testSessions();
-  browser = await launchBrowser();
-  const r = s.cli(['run', '-d', '--names', 'sh', 'bash --norc --noprofile']);
-  expect(r.status, r.stderr).toBe(0);
+  ({ s, browser } = await shellAndBrowser());
 }, 30_000);
 
 afterAll(async () => {

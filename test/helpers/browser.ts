@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { CliResult, TestSessions } from './session.js';
-import { until } from './session.js';
+import { testSessions, until } from './session.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -16,6 +16,18 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--disk-cache-dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'ptyplex-chromium-'))}`],
   });
+}
+
+/**
+ * What most web tests start from: a session whose one console, sh, is a
+ * bash, and a browser. The caller closes both (browser.close, s.cleanup).
+ */
+export async function shellAndBrowser(): Promise<{ s: TestSessions; browser: Browser }> {
+  const s = testSessions();
+  const browser = await launchBrowser();
+  const r = s.cli(['run', '-d', '--names', 'sh', 'bash --norc --noprofile']);
+  if (r.status !== 0) throw new Error(`the session did not start: ${r.stderr}`);
+  return { s, browser };
 }
 
 export interface WebRun {
