@@ -112,10 +112,34 @@ describe('pause-output from a client that never reads', () => {
   let f: TestSessions;
   beforeAll(() => {
     f = testSessions();
-    const r = f.cli(['run', '-d', '--client-queue', '64K', '--names', 'flood', 'yes ptyplex-pause-flood']);
+    const r = f.cli(['run', '-d', '--client-queue', '64K', '--names', 'flood,quiet', 'yes ptyplex-pause-flood', 'exec sleep 100000']);
     expect(r.status, r.stderr).toBe(0);
   });
   afterAll(() => f?.cleanup());
+
+  it('a client that keeps asking while it reads nothing of the answers is dropped once they pass a bound; the session serves on', async () => {
+    const sock = net.connect(f.describe().socket);
+    sock.pause(); // reads nothing
+    await new Promise((resolve) => sock.once('connect', resolve));
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.on('error', () => undefined); // EPIPE once dropped
+    sock.write(jsonFrame({ op: 'attach', console: 'quiet', readOnly: true, cols: 80, rows: 24 }));
+    // Each pair is answered (output-resumed, some 50 bytes): 300 000 pairs
+    // would queue 15 MB of answers in the server for a client that never
+    // reads one. Sent in batches, until the server hangs up.
+    const pair = Buffer.concat([jsonFrame({ op: 'pause-output' }), jsonFrame({ op: 'resume-output' })]);
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => pair));
+    let sent = 0;
+    while (!sock.destroyed && sent < 300) {
+      if (!sock.write(batch)) await new Promise((resolve) => sock.once('drain', resolve).once('close', resolve));
+      sent++;
+    }
+    const dropped = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+    sock.destroy();
+    expect({ dropped, batchesBeforeIt: sent < 300 }).toEqual({ dropped: true, batchesBeforeIt: true });
+    expect(f.cli(['ls']).status).toBe(0);
+    expect(f.cli(['send', 'quiet', 'x']).status).toBe(0);
+  });
 
   it('asking for output again and again without reading it is not a redraw per request: the redraw waits for the client to read', async () => {
     const sock = net.connect(f.describe().socket);

@@ -70,6 +70,12 @@ const SEND_BUFFER = 1024 * 1024;
 /** How much recent output redraws a client that skipped ahead. */
 const REDRAW_BYTES = 64 * 1024;
 
+/**
+ * What an attached client may leave unread beyond its replay and its
+ * output queue: a chunk, a redraw and many answers to what it sent.
+ */
+const UNREAD_SLACK = 4 * 1024 * 1024;
+
 export class ControlServer {
   private server: net.Server | undefined;
   private bound: BoundSocket | undefined;
@@ -389,7 +395,15 @@ export class ControlServer {
       this.attached.set(c, (this.attached.get(c) ?? 1) - 1);
       if (!readOnly) c.dropWriter(writer);
     });
+    // Output is bounded by the feed; what a client's own messages bring
+    // (answers, events) must be too: one that goes on asking while it reads
+    // nothing would otherwise grow the server for as long as it liked.
+    const unreadBound = replay.length + (this.options.clientQueue ?? DEFAULT_CLIENT_QUEUE) + UNREAD_SLACK;
     return (frame) => {
+      if (sock.writableLength > unreadBound) {
+        this.drop(sock, `an attached client left ${sock.writableLength} bytes unread and went on sending`);
+        return;
+      }
       if (frame.type === FRAME_DATA) {
         follower.input += frame.data.length;
         if (readOnly) return;
