@@ -131,7 +131,15 @@ describe('pause-output from a client that never reads', () => {
     const batch = Buffer.concat(Array.from({ length: 1000 }, () => pair));
     let sent = 0;
     while (!sock.destroyed && sent < 300) {
-      if (!sock.write(batch)) await new Promise((resolve) => sock.once('drain', resolve).once('close', resolve));
+      if (!sock.write(batch)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            sock.off('drain', done).off('close', done);
+            resolve();
+          };
+          sock.once('drain', done).once('close', done);
+        });
+      }
       sent++;
     }
     const dropped = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
