@@ -53,14 +53,12 @@ export async function teeCommand(args: TeeArgs): Promise<number> {
   };
   const targets = remote ? remoteTargets(args, hosts.length) : await Promise.all(args.names.map(async (name) => ({ label: name, console: name, endpoint: await localConsole(name, args) })));
   const width = Math.max(...targets.map((t) => t.label.length));
-  // Colour (chalk, and the terminal's abilities) only for labels.
-  const colors = targets.length > 1 ? await import('./color.js') : undefined;
-  const chalk = colors?.makeChalk(args.output === undefined ? args.color : false);
+  const color = targets.length > 1 ? await labelColors(args.output === undefined ? args.color : false) : undefined;
   let stopping = false;
   // Connect to every session first: a console in no session fails before
   // anything is printed (with -L/-S the server says so, on the first reply).
   const followed = targets.map((t, i) => {
-    const sink = colors !== undefined && chalk !== undefined ? new PrefixSink(out, { label: colors.consoleColor(chalk, i)(`${t.label.padEnd(width)} | `) }) : undefined;
+    const sink = color !== undefined ? new PrefixSink(out, { label: color(i)(`${t.label.padEnd(width)} | `) }) : undefined;
     let finished = false;
     let lost: string | undefined;
     const listen = (client: ConsoleFollower) => {
@@ -124,9 +122,17 @@ function remoteTargets(args: TeeArgs, count: number): Followed[] {
   });
 }
 
+// The i-th console's label colour. Loaded only for several consoles:
+// chalk reads the terminal's abilities through node:tty, which loads net.
+async function labelColors(flag: boolean | undefined): Promise<(i: number) => (s: string) => string> {
+  const { consoleColor, makeChalk } = await import('./color.js');
+  const chalk = makeChalk(flag);
+  return (i) => consoleColor(chalk, i);
+}
+
 // Standard output, while following, is Node's stream: a blocking write(2)
 // to a reader that stalls would keep a Ctrl-C from being heard. What is
-// held is bounded, and written directly (print.ts).
+// held is bounded, and written directly (direct-stdout.ts).
 function openOutput(file: string | undefined, follow: boolean): Writable {
   if (file === undefined) return follow ? process.stdout : new DirectStdout();
   try {
